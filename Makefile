@@ -1,0 +1,40 @@
+# One-word tasks. Every target creates .venv and installs the hash-locked
+# dependencies first, so each works on a fresh clone with Python 3.11+.
+#
+#   make serve   live-reloading site on http://127.0.0.1:8000
+#   make test    every test (builds the site strictly, checks it, browser checks)
+#   make build   strict build into site/
+#   make bench   citation-performance benchmark (prints ratios; not a test)
+#   make lock    re-resolve and re-hash requirements.txt from requirements.in
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: serve test build bench lock clean
+
+$(STAMP): requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=python3.x)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.txt
+	@touch $@
+
+serve: $(STAMP)
+	$(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8000
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+build: $(STAMP)
+	$(BIN)/mkdocs build --strict --clean
+
+bench: $(STAMP)
+	$(BIN)/python scripts/bench_citations.py
+
+lock: $(STAMP)
+	$(BIN)/pip-compile --quiet --upgrade --generate-hashes --allow-unsafe --strip-extras \
+	  --no-emit-index-url --no-emit-find-links --output-file requirements.txt requirements.in
+
+clean:
+	rm -rf site .cache

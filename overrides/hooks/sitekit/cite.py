@@ -1,0 +1,248 @@
+"""Find ``[@key]`` citations in a page and render them as numbered references.
+
+Why not mkdocs-bibtex's own page handler: with a numeric (AMA) style it turns
+each citation into a Python-Markdown footnote, so citation numbers mix with the
+authors' own footnotes, ``[@a; @b]`` becomes two separate superscripts, a
+locator such as ``[@key, p. 4]`` is silently dropped, an unknown key is only a
+warning (the citation vanishes from the page), and citations inside code are
+rewritten. This module keeps the pandoc citation syntax and fixes all of that:
+
+* one superscript per citation group, numbers in order of first use on the
+  page, sorted and compressed ("1,2", "3–5"), locators shown as "1(p4)";
+* a per-page reference list with back-links to every place a source is cited;
+* every malformed or unknown citation is an error naming the file and line;
+* code spans, fenced blocks and HTML comments are left verbatim.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from sitekit import mdscan
+from sitekit.bibfile import EVIDENCE_TYPES, KEY_RE
+from sitekit.errors import SiteError, line_of, raise_all
+
+# A bracket group with no nested brackets that is not a link, image, footnote
+# reference or link definition: [text](url), [text][ref], [ref]: url, ![alt], [^1].
+_GROUP = re.compile(r"(?<![\\!\]])\[(?!\^)(?P<inner>[^\[\]]*)\](?![(\[:])")
+_LOOKS_LIKE_CITATION = re.compile(r"(?:^|[\s;])@")
+_ITEM = re.compile(r"\s*(?P<prefix>[^@]*?)\s*@(?P<key>[^\s,;]*)(?P<rest>[^,]*?)\s*(?:,\s*(?P<loc>.*?))?\s*", re.S)
+
+
+@dataclass
+class Cite:
+    key: str
+    locator: str = ""
+
+
+@dataclass
+class Group:
+    start: int
+    end: int
+    line: int
+    cites: list[Cite]
+
+
+@dataclass
+class Reference:
+    """What the renderer needs to know about one bibliography entry."""
+
+    key: str
+    html: str  # the formatted reference (AMA), as HTML
+    evidence: str
+    doi: str = ""
+    pmid: str = ""
+    pmcid: str = ""
+    url: str = ""
+
+
+@dataclass
+class PageResult:
+    markdown: str
+    numbers: dict[str, int] = field(default_factory=dict)  # key -> number, order of first use
+
+
+def find_groups(md: str, path: str, line_offset: int = 0) -> list[Group]:
+    """Every citation group outside code, parsed strictly; raises on bad syntax."""
+    protected = mdscan.protected(md)
+    groups, errors = [], []
+    for m in _GROUP.finditer(md):
+        inner = m.group("inner")
+        if m.start() in protected or not _LOOKS_LIKE_CITATION.search(inner):
+            continue
+        line = line_of(md, m.start()) + line_offset
+        cites = []
+        for part in inner.split(";"):
+            problem = _parse_item(part, cites)
+            if problem:
+                errors.append(SiteError(path, line, f"citation [{inner.strip()}]: {problem}"))
+                break
+        else:
+            groups.append(Group(m.start(), m.end(), line, cites))
+    raise_all(errors)
+    return groups
+
+
+def _parse_item(part: str, cites: list[Cite]) -> str | None:
+    m = _ITEM.fullmatch(part)
+    if not part.strip():
+        return "empty item between ';' separators"
+    if not m:
+        return f"cannot read {part.strip()!r}; write [@key] or [@key, p. 4]"
+    key, rest, loc = m.group("key"), m.group("rest").strip(), m.group("loc")
+    if m.group("prefix"):
+        return (f"text before @{key} ({m.group('prefix')!r}) is not supported: "
+                "write it outside the brackets, e.g. 'see [@key]'")
+    if not key:
+        return "'@' without a key"
+    if not KEY_RE.match(key):
+        return (f"invalid key '{key}': keys use lowercase a-z, 0-9 and '-' only "
+                "('.', ':' and '_' end a key in the citation syntax)")
+    if rest:
+        return f"unexpected text {rest!r} after @{key}; put a locator after a comma: [@{key}, p. 4]"
+    if loc is not None and not loc.strip():
+        return f"empty locator after '@{key},'"
+    cites.append(Cite(key, (loc or "").strip()))
+    return None
+
+
+def format_locator(locator: str) -> str:
+    """AMA-style locator: 'p. 4' -> 'p4', 'pp. 4-6' -> 'pp4-6', else as written."""
+    m = re.fullmatch(r"(?i)(p|pp|page|pages)\.?\s*(\S.*)", locator)
+    if m:
+        pages = re.sub(r"\s*[-–]\s*", "-", m.group(2).strip())
+        plural = m.group(1).lower() in ("pp", "pages") or "-" in pages or "," in pages
+        return ("pp" if plural else "p") + pages
+    return locator
+
+
+def render_page(md: str, groups: list[Group], references: Mapping[str, Reference], path: str,
+                bibliography_url: str, legend_url: str) -> PageResult:
+    """Replace citation groups with superscripts and append the reference list."""
+    unknown = [SiteError(path, g.line, f"unknown citation key '{c.key}' (not in references.bib)")
+               for g in groups for c in g.cites if c.key not in references]
+    raise_all(unknown)
+    result = PageResult(md)
+    backrefs: dict[str, list[str]] = {}
+    pieces, last = [], 0
+    for index, group in enumerate(groups, start=1):
+        anchor = f"cite-{index}"
+        for c in group.cites:
+            result.numbers.setdefault(c.key, len(result.numbers) + 1)
+            if anchor not in backrefs.setdefault(c.key, []):
+                backrefs[c.key].append(anchor)
+        pieces.append(md[last:group.start])
+        pieces.append(_superscript(group, anchor, result.numbers, references))
+        last = group.end
+    pieces.append(md[last:])
+    body = "".join(pieces)
+    if result.numbers:
+        body = body.rstrip("\n") + "\n\n" + reference_list(result.numbers, backrefs, references,
+                                                             bibliography_url, legend_url)
+    result.markdown = body
+    return result
+
+
+def _superscript(group: Group, anchor: str, numbers: dict[str, int],
+                 references: Mapping[str, Reference]) -> str:
+    def link(c: Cite, text: str | None = None) -> str:
+        n = numbers[c.key]
+        return (f'<a class="footnote-ref citation-ref" href="#ref-{c.key}" '
+                f'aria-label="Reference {n}">{text or n}</a>')
+
+    items = sorted(group.cites, key=lambda c: numbers[c.key])
+    parts, run = [], []
+
+    def flush() -> None:
+        if len(run) >= 3:
+            parts.append(f"{link(run[0])}&ndash;{link(run[-1])}")
+        else:
+            parts.extend(link(c) for c in run)
+        run.clear()
+
+    seen = set()
+    for c in items:
+        if c.locator:
+            flush()
+            parts.append(link(c) + html.escape(f"({format_locator(c.locator)})"))
+        elif c.key in seen:
+            continue
+        elif run and numbers[c.key] == numbers[run[-1].key] + 1:
+            run.append(c)
+        else:
+            flush()
+            run.append(c)
+        seen.add(c.key)
+    flush()
+    return f'<sup class="citation" id="{anchor}">' + ",".join(parts) + "</sup>"
+
+
+def reference_meta(ref: Reference, legend_url: str) -> str:
+    """Links (DOI if the style left it out, PubMed, PMC) and the evidence badge."""
+    links = []
+    if ref.doi and "doi.org/" not in ref.html:
+        links.append(f'<a href="https://doi.org/{html.escape(ref.doi)}">DOI</a>')
+    if ref.pmid:
+        links.append(f'<a href="https://pubmed.ncbi.nlm.nih.gov/{ref.pmid}/">PubMed</a>')
+    if ref.pmcid:
+        links.append(f'<a href="https://pmc.ncbi.nlm.nih.gov/articles/{ref.pmcid}/">PMC</a>')
+    label, description = EVIDENCE_TYPES[ref.evidence]
+    badge = (f'<a class="evidence-badge evidence-{ref.evidence}" href="{legend_url}#{ref.evidence}" '
+             f'title="{html.escape(description)}">{html.escape(label)}</a>')
+    return '<span class="reference-meta">' + " · ".join(links + [badge]) + "</span>"
+
+
+def reference_list(numbers: dict[str, int], backrefs: dict[str, list[str]],
+                   references: Mapping[str, Reference], bibliography_url: str, legend_url: str) -> str:
+    lines = ["## References {#references}", "", '<ol class="references">']
+    for key, n in sorted(numbers.items(), key=lambda kv: kv[1]):
+        ref = references[key]
+        anchors = backrefs[key]
+        if len(anchors) == 1:
+            back = f'<a href="#{anchors[0]}" title="Back to the citation">^</a>'
+        else:
+            letters = " ".join(f'<a href="#{a}" title="Back to citation {i + 1}">{_letter(i)}</a>'
+                               for i, a in enumerate(anchors))
+            back = f"^ {letters}"
+        lines.append(
+            f'<li id="ref-{key}" value="{n}"><span class="citation-backlinks">{back}</span> '
+            f'<span class="reference-text">{ref.html}</span> {reference_meta(ref, legend_url)} '
+            f'<a class="reference-bib-link" href="{bibliography_url}#bib-{key}" '
+            f'title="Full entry and every page that cites it">All citing pages</a></li>'
+        )
+    lines += ["</ol>", ""]
+    return "\n".join(lines)
+
+
+def _letter(i: int) -> str:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return letters[i] if i < 26 else letters[i // 26 - 1] + letters[i % 26]
+
+
+def bibliography(references: Mapping[str, Reference], order: list[str], legend_url: str) -> str:
+    """The whole bibliography, one stable anchor per entry; 'Cited on' is filled in later."""
+    lines = ['<ul class="bibliography">']
+    for key in order:
+        ref = references[key]
+        lines.append(
+            f'<li id="bib-{key}"><span class="reference-text">{ref.html}</span> '
+            f'{reference_meta(ref, legend_url)} <code class="bib-key">[@{key}]</code> '
+            f'<span class="cited-on" data-key="{key}"></span></li>'
+        )
+    lines += ["</ul>", ""]
+    return "\n".join(lines)
+
+
+def fill_cited_on(page_html: str, cited_on: Mapping[str, list[tuple[str, str]]]) -> str:
+    """Replace each empty 'cited-on' span with links to the pages citing that key."""
+    def repl(m: re.Match) -> str:
+        pages = cited_on.get(m.group(1), [])
+        if not pages:
+            return '<span class="cited-on">Not cited on any page.</span>'
+        links = ", ".join(f'<a href="{html.escape(url)}">{html.escape(title)}</a>' for url, title in pages)
+        return f'<span class="cited-on">Cited on: {links}</span>'
+
+    return re.sub(r'<span class="cited-on" data-key="([a-z0-9-]+)"></span>', repl, page_html)

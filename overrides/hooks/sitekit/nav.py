@@ -1,0 +1,69 @@
+"""Expand section entries of ``nav`` into the pages of that directory.
+
+Why: mkdocs.yml lists only the sections (``- History: history/``); a new page
+dropped into ``docs/history/`` appears in the navigation without anyone editing
+mkdocs.yml, and can never be orphaned. Within a section the ``index.md`` comes
+first, then pages by their front-matter ``order`` (default 100), then title;
+sub-directories become nested sections.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from sitekit.errors import SiteError
+
+DEFAULT_ORDER = 100
+
+
+def front_matter(path: Path) -> dict:
+    text = path.read_text(encoding="utf-8")
+    if not text.startswith("---"):
+        return {}
+    end = text.find("\n---", 3)
+    if end < 0:
+        return {}
+    try:
+        data = yaml.safe_load(text[3:end])
+    except yaml.YAMLError as exc:
+        raise SiteError(str(path), 1, f"front matter is not valid YAML: {exc}") from exc
+    return data if isinstance(data, dict) else {}
+
+
+def section(docs_dir: Path, rel_dir: str) -> list:
+    """Nav items for one directory: index.md first, then pages, then sub-sections."""
+    directory = docs_dir / rel_dir
+    if not directory.is_dir():
+        raise SiteError("mkdocs.yml", None, f"nav lists '{rel_dir}/' but docs/{rel_dir}/ does not exist")
+    pages, subsections = [], []
+    for path in directory.iterdir():
+        rel = f"{rel_dir}/{path.name}" if rel_dir else path.name
+        if path.is_dir() and (path / "index.md").exists():
+            title = front_matter(path / "index.md").get("title") or path.name
+            order = front_matter(path / "index.md").get("order", DEFAULT_ORDER)
+            subsections.append((order, str(title), {str(title): section(docs_dir, rel)}))
+        elif path.suffix == ".md" and path.name != "index.md":
+            meta = front_matter(path)
+            pages.append((meta.get("order", DEFAULT_ORDER), str(meta.get("title") or path.stem), rel))
+    items = [f"{rel_dir}/index.md"] if (directory / "index.md").exists() else []
+    items += [rel for _, _, rel in sorted(pages, key=lambda p: (p[0], p[1].lower()))]
+    items += [sub for _, _, sub in sorted(subsections, key=lambda s: (s[0], s[1].lower()))]
+    return items
+
+
+def expand(nav: list, docs_dir: Path) -> list:
+    """Replace every 'Title: dir/' entry with {'Title': [its pages]}."""
+    out = []
+    for item in nav:
+        if isinstance(item, dict) and len(item) == 1:
+            (title, value), = item.items()
+            if isinstance(value, str) and value.endswith("/"):
+                item = {title: section(docs_dir, value.rstrip("/"))}
+            elif isinstance(value, list):
+                item = {title: expand(value, docs_dir)}
+        elif isinstance(item, str) and item.endswith("/"):
+            raise SiteError("mkdocs.yml", None, f"nav entry '{item}' needs a title: '- Title: {item}'")
+        out.append(item)
+    return out

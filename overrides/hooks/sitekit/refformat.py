@@ -1,0 +1,102 @@
+"""Format bibliography entries once per build, with a disk cache.
+
+Why: mkdocs-bibtex 4.4's PandocRegistry runs pandoc once per page and writes the
+whole bibliography to a temporary file each time, so build time grows with
+pages x entries. Here every entry is formatted by the same engine call
+(``PandocRegistry._process_with_pandoc``, i.e. pandoc + citeproc + the CSL
+style) but in one batch, and the result is cached on disk per entry, keyed by
+the entry's exact source text, the style, pandoc's version and the engine's
+version. An unchanged entry is never formatted twice; editing one entry
+re-formats only that entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+import markdown as pymarkdown
+import pypandoc
+from mkdocs_bibtex.citation import Citation, CitationBlock
+
+from sitekit.bibfile import Entry
+from sitekit.errors import SiteError
+
+# Bump when the conversion below changes, to invalidate every cached entry.
+FORMAT_VERSION = "2"
+
+
+def _digest(*parts: str) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p.encode("utf-8"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+class ReferenceFormatter:
+    """Turns bib entries into HTML reference text through the engine's registry."""
+
+    def __init__(self, registry, csl_path: str, cache_dir: Path | None, bib_path: str = "references.bib"):
+        self.registry = registry
+        self.bib_path = bib_path
+        self.cache_file = cache_dir / "references.json" if cache_dir else None
+        csl = Path(csl_path).read_text(encoding="utf-8")
+        self.salt = _digest(FORMAT_VERSION, csl, pypandoc.get_pandoc_version(), metadata.version("mkdocs-bibtex"))
+        self._md = pymarkdown.Markdown()
+        self.formatted_count = 0  # entries actually sent to pandoc in the last call
+
+    def fingerprint(self, entry: Entry) -> str:
+        return _digest(self.salt, entry.raw)
+
+    def format(self, entries: list[Entry]) -> dict[str, str]:
+        """Return {key: html} for every entry, formatting only cache misses."""
+        cache = self._load()
+        result, missing = {}, []
+        for e in entries:
+            hit = cache.get(self.fingerprint(e))
+            if hit is None:
+                missing.append(e)
+            else:
+                result[e.key] = hit
+        self.formatted_count = len(missing)
+        if missing:
+            blocks = [CitationBlock(citations=[Citation(key=e.key)]) for e in missing]
+            _, texts = self.registry._process_with_pandoc(blocks)
+            for e in missing:
+                if e.key not in texts:
+                    raise SiteError(self.bib_path, e.line,
+                                    f"entry '{e.key}': pandoc/citeproc produced no reference text")
+                result[e.key] = self.to_html(texts[e.key])
+        if missing or len(cache) != len(entries):
+            self._save({self.fingerprint(e): result[e.key] for e in entries})
+        return result
+
+    def to_html(self, text: str) -> str:
+        """Pandoc Markdown for one reference -> inline HTML."""
+        self._md.reset()
+        out = self._md.convert(text).strip()
+        if out.startswith("<p>") and out.endswith("</p>"):
+            out = out[3:-4]
+        return out
+
+    def _load(self) -> dict[str, str]:
+        if not self.cache_file or not self.cache_file.exists():
+            return {}
+        try:
+            return json.loads(self.cache_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}  # a corrupt cache is only a cache: rebuild it
+
+    def _save(self, data: dict[str, str]) -> None:
+        if not self.cache_file:
+            return
+        self.cache_file.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.cache_file.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, ensure_ascii=False)
+        os.replace(tmp, self.cache_file)
