@@ -158,7 +158,7 @@ def _superscript(group: Group, anchor: str, numbers: dict[str, int],
 
     def flush() -> None:
         if len(run) >= 3:
-            parts.append(f"{link(run[0])}&ndash;{link(run[-1])}")
+            parts.append(f"{link(run[0])}–{link(run[-1])}")
         else:
             parts.extend(link(c) for c in run)
         run.clear()

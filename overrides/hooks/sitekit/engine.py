@@ -82,6 +82,9 @@ class CitationsPlugin(BibTexPlugin):
         raise_all(bibfile.check(entries, rel_bib))
         self.entries = {e.key: e for e in entries}
 
+        if getattr(self, "_bib_path", None) != bib_path:
+            self.last_configured = None  # a different bibliography: the engine must reload it
+        self._bib_path = bib_path
         config = super().on_config(config)  # the engine: pybtex + PandocRegistry
         cache_dir = Path(config_dir, ".cache", "citations")
         if self.formatter is None or self.formatter.registry is not self.registry:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 from importlib import metadata
 from pathlib import Path
@@ -27,7 +28,7 @@ from sitekit.bibfile import Entry
 from sitekit.errors import SiteError
 
 # Bump when the conversion below changes, to invalidate every cached entry.
-FORMAT_VERSION = "2"
+FORMAT_VERSION = "3"
 
 
 def _digest(*parts: str) -> str:
@@ -36,6 +37,22 @@ def _digest(*parts: str) -> str:
         h.update(p.encode("utf-8"))
         h.update(b"\0")
     return h.hexdigest()
+
+
+_SPAN = re.compile(r"\[([^\[\]]*)\]\{\.(nocase|smallcaps|underline)\}")
+_SUPER = re.compile(r"\^([^\s^]+)\^")
+_SUB = re.compile(r"(?<!~)~([^\s~]+)~(?!~)")
+
+
+def unwrap_pandoc_spans(text: str) -> str:
+    """Pandoc-only Markdown that Python-Markdown does not know: [x]{.nocase}, ^sup^, ~sub~."""
+    previous = None
+    while previous != text:
+        previous = text
+        text = _SPAN.sub(lambda m: m.group(1) if m.group(2) == "nocase"
+                         else f'<span class="{m.group(2)}">{m.group(1)}</span>', text)
+    text = _SUPER.sub(r"<sup>\1</sup>", text)
+    return _SUB.sub(r"<sub>\1</sub>", text)
 
 
 class ReferenceFormatter:
@@ -79,7 +96,7 @@ class ReferenceFormatter:
     def to_html(self, text: str) -> str:
         """Pandoc Markdown for one reference -> inline HTML."""
         self._md.reset()
-        out = self._md.convert(text).strip()
+        out = self._md.convert(unwrap_pandoc_spans(text)).strip()
         if out.startswith("<p>") and out.endswith("</p>"):
             out = out[3:-4]
         return out
