@@ -200,10 +200,15 @@ def _parse_fields(r: _Reader, entry: Entry) -> None:
             raise r.error(f"in entry '{entry.key}': field '{name}' appears twice", start)
         entry.fields[name] = Field(name, value, line_of(text, start))
         r.skip_space()
-        if r.pos < len(text) and text[r.pos] == ",":
+        if r.pos >= len(text):
+            raise r.error(f"entry '{entry.key}' is never closed with '}}'", _pos_of_line(text, entry.line))
+        if text[r.pos] == ",":
             r.pos += 1
-        elif r.pos < len(text) and text[r.pos] == "}":
+        elif text[r.pos] == "}":
             continue
+        elif text[r.pos] == "@":
+            raise r.error(f"entry '{entry.key}' is not closed before the next entry starts (missing '}}')",
+                          _pos_of_line(text, entry.line))
         else:
             raise r.error(f"in entry '{entry.key}': expected ',' or '}}' after field '{name}'")
 
@@ -284,7 +289,8 @@ def check(entries: list[Entry], path: str = "references.bib") -> list[SiteError]
 
 
 # --------------------------------------------------------------------------
-# Key convention: firstauthor + year + first title word, e.g. zarate2006randomized
+# Key convention: firstauthor + year + first title word, e.g. zarate2006randomized.
+# Hyphens and apostrophes inside a word are dropped ("Long-term" -> longterm).
 
 _LATEX_LETTERS = {r"\i": "i", r"\j": "j", r"\o": "o", r"\O": "O", r"\l": "l", r"\L": "L",
                   r"\ss": "ss", r"\ae": "ae", r"\AE": "AE", r"\oe": "oe", r"\OE": "OE", r"\aa": "a", r"\AA": "A"}
@@ -299,6 +305,7 @@ def plain_ascii(text: str) -> str:
     text = re.sub(r"\\[a-zA-Z]+\s*", "", text)       # \c c, \v s, \textit
     text = unicodedata.normalize("NFKD", text.replace("{", "").replace("}", ""))
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    text = re.sub(r"(?<=\w)['’-](?=\w)", "", text)  # "long-term" -> "longterm", "o'brien" -> "obrien"
     return re.sub(r"[^a-z0-9 ]+", " ", text)
 
 

@@ -111,7 +111,7 @@ def _parse_item(part: str, cites: list[Cite]) -> str | None:
 
 def format_locator(locator: str) -> str:
     """AMA-style locator: 'p. 4' -> 'p4', 'pp. 4-6' -> 'pp4-6', else as written."""
-    m = re.fullmatch(r"(?i)(p|pp|page|pages)\.?\s*(\S.*)", locator)
+    m = re.fullmatch(r"(?i)(pages|page|pp|p)(?:\.\s*|\s+|(?=\d))(\d.*)", locator)
     if m:
         pages = re.sub(r"\s*[-–]\s*", "-", m.group(2).strip())
         plural = m.group(1).lower() in ("pp", "pages") or "-" in pages or "," in pages

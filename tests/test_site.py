@@ -1,0 +1,166 @@
+"""Assertions on the real site, built once per session (fixture ``site``)."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from sitekit import bibfile
+
+DOCS = ROOT / "docs"
+PAGES = sorted(p.relative_to(DOCS).as_posix() for p in DOCS.rglob("*.md"))
+
+
+def html_path(src: str) -> str:
+    """docs path -> built html path (directory URLs)."""
+    if src == "index.md":
+        return "index.html"
+    stem = src[:-3]
+    if stem.endswith("/index"):
+        return stem[: -len("index")] + "index.html"
+    return stem + "/index.html"
+
+
+def article(html: str) -> str:
+    """The page's main content (without nav, header, footer)."""
+    m = re.search(r'<article class="md-content__inner md-typeset">(.*?)</article>', html, re.S)
+    assert m, "no article element"
+    return m.group(1)
+
+
+def without_code(html: str) -> str:
+    return re.sub(r"<(code|pre)\b.*?</\1>", "", html, flags=re.S)
+
+
+class _Collector(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.resources: list[tuple[str, str, str]] = []  # (tag, attr, url)
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "a" and attrs.get("href"):
+            self.links.append(attrs["href"])
+        for attr in ("src", "href", "srcset", "data"):
+            if attrs.get(attr) and tag in ("script", "img", "link", "iframe", "source", "object", "embed", "audio", "video"):
+                if tag == "link" and attrs.get("rel") in ("canonical",):
+                    continue
+                self.resources.append((tag, attr, attrs[attr]))
+
+
+@pytest.mark.parametrize("src", PAGES)
+def test_every_page_has_disclaimer_urgent_help_and_review_dates(site, src):
+    html = site.html(html_path(src))
+    assert "Education, not medical advice." in html
+    assert "988" in html and "local emergency number" in html
+    assert re.search(r"Last reviewed: <time datetime=\"\d{4}-\d{2}-\d{2}\">", html)
+    assert re.search(r"Next review due: <time datetime=\"\d{4}-\d{2}-\d{2}\">", html)
+    ld = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+    data = json.loads(ld.group(1))
+    assert data["@type"] == "MedicalWebPage" and re.fullmatch(r"\d{4}-\d{2}-\d{2}", data["lastReviewed"])
+
+
+@pytest.mark.parametrize("src", PAGES)
+def test_no_unresolved_citation_outside_code(site, src):
+    assert "[@" not in without_code(site.html(html_path(src)))
+
+
+@pytest.mark.parametrize("src", PAGES)
+def test_citations_numbered_in_order_with_reference_list(site, src):
+    body = article(site.html(html_path(src)))
+    sups = re.findall(r'<sup class="citation" id="cite-\d+">(.*?)</sup>', body)
+    refs = re.findall(r'<li id="ref-([a-z0-9-]+)" value="(\d+)">(.*?)</li>', body, re.S)
+    if not sups:
+        assert not refs and 'id="references"' not in body
+        return
+    numbers = [int(n) for s in sups for n in re.findall(r">(\d+)</a>", s)]
+    first_use = list(dict.fromkeys(numbers))
+    assert first_use == sorted(first_use), "numbers must appear in order of first use"
+    assert [int(v) for _, v, _ in refs] == list(range(1, len(refs) + 1))
+    assert max(numbers) == len(refs)
+    # the reference list is the last section of the page
+    assert body.rfind("<h2") == body.find('<h2 id="references"')
+    for key, _, li in refs:
+        assert re.search(r'href="https?://[^"]+"', li), key
+        entry = BIB[key]
+        if entry.get("doi"):
+            assert f'href="https://doi.org/{entry.get("doi")}"' in li, key
+        if entry.get("pmid"):
+            assert f'pubmed.ncbi.nlm.nih.gov/{entry.get("pmid")}/' in li, key
+        assert f'evidence-{entry.get("evidence")}' in li
+
+
+BIB = {e.key: e for e in bibfile.parse((ROOT / "references.bib").read_text(encoding="utf-8"))}
+
+
+def test_what_is_ketamine_is_cited(site):
+    body = article(site.html("what-is-ketamine/index.html"))
+    assert len(re.findall(r'<li id="ref-', body)) >= 10
+    words = len(re.sub(r"<[^>]+>", " ", body.split('<h2 id="references"')[0]).split())
+    assert words >= 800
+
+
+def test_full_bibliography_lists_every_entry_with_cited_on(site):
+    html = site.html("references/index.html")
+    for key in BIB:
+        m = re.search(rf'<li id="bib-{key}">(.*?)</li>', html, re.S)
+        assert m, key
+        assert 'class="cited-on"' in m.group(1)
+    assert 'Cited on: <a href="../what-is-ketamine/">What is ketamine?</a>' in html
+
+
+def test_page_references_link_to_the_bibliography(site):
+    html = site.html("what-is-ketamine/index.html")
+    assert re.search(r'href="\.\./references/#bib-[a-z0-9-]+"', html)
+
+
+def test_every_markdown_file_is_in_the_navigation(site):
+    html = site.html("index.html")
+    nav = re.search(r'<nav class="md-nav md-nav--primary".*?</nav>\s*</div>\s*</div>\s*</div>', html, re.S).group()
+    hrefs = {h.split("#")[0] for h in re.findall(r'href="([^"]+)"', nav)}
+    for src in PAGES:
+        url = "." if src == "index.md" else html_path(src).removesuffix("index.html")
+        assert url in hrefs or url.rstrip("/") in hrefs or f"./{url}" in hrefs, f"{src} is not in the nav"
+
+
+def test_tooltip_markup(site):
+    html = site.html("what-is-ketamine/index.html")
+    assert re.search(r'<abbr title="[^"]+">NMDA</abbr>', html), "abbreviation tooltips"
+    config = json.loads(re.search(r'<script id="__config" type="application/json">(.*?)</script>', html, re.S).group(1))
+    assert "content.footnote.tooltips" in config["features"]
+    assert "content.tooltips" in config["features"]
+    # citation links are footnote-style references, which the theme previews on hover
+    assert re.search(r'<a class="footnote-ref citation-ref" href="#ref-[a-z0-9-]+"', html)
+
+
+def test_no_third_party_requests(site):
+    """Fonts, scripts, styles and images all come from the site itself."""
+    for path in site.site.rglob("*.html"):
+        collector = _Collector()
+        collector.feed(path.read_text(encoding="utf-8"))
+        external = [r for r in collector.resources if re.match(r"(https?:)?//", r[2])]
+        assert not external, f"{path}: {external}"
+    for css in site.site.rglob("*.css"):
+        text = css.read_text(encoding="utf-8")
+        assert not re.search(r"@import\s+url\(\s*['\"]?https?:|fonts\.googleapis", text), css
+
+
+def test_glossary_page_matches_abbreviations_file(site):
+    from sitekit.generate import read_glossary
+
+    terms = read_glossary(ROOT / "includes" / "abbreviations.md")
+    html = site.html("glossary/index.html")
+    for term, definition in terms:
+        assert re.search(rf"<dt id=\"[a-z0-9-]+\">{re.escape(term)}</dt><dd>", html), term
+
+
+def test_edit_link_and_search(site):
+    html = site.html("what-is-ketamine/index.html")
+    assert "edit/main/docs/what-is-ketamine.md" in html
+    assert (site.site / "search" / "search_index.json").exists()

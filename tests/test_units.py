@@ -1,0 +1,197 @@
+"""Unit tests of the engine-independent logic in overrides/hooks/sitekit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from sitekit import bibfile, cite, contract, generate, mdscan, nav
+from sitekit.errors import SiteError
+
+
+# --- mdscan -----------------------------------------------------------------
+
+def spans_text(md: str) -> list[str]:
+    p = mdscan.protected(md)
+    return [md[s:e] for s, e in p.spans]
+
+
+def test_protected_spans():
+    md = "a `x [@k]` b ``y ` z`` c\n\n```py\n[@k]\n```\n\n<!-- [@k] -->\n~~~~\n```\n~~~\n~~~~\nend"
+    texts = spans_text(md)
+    assert "`x [@k]`" in texts and "``y ` z``" in texts
+    assert "```py\n[@k]\n```\n" in texts
+    assert "<!-- [@k] -->" in texts
+    assert "~~~~\n```\n~~~\n~~~~\n" in texts  # a shorter or different fence does not close
+
+
+def test_inline_code_does_not_cross_paragraphs():
+    md = "a stray ` here\n\nand [@k] is not code `x`"
+    assert "[@k]" not in "".join(spans_text(md))
+
+
+def test_unclosed_fence_protects_to_end():
+    md = "text\n```\n[@k]\n"
+    assert spans_text(md) == ["```\n[@k]\n"]
+
+
+def test_escaped_backtick_is_not_code():
+    assert spans_text(r"a \` b [@k] `c`") == ["`c`"]
+
+
+# --- cite -------------------------------------------------------------------
+
+@pytest.mark.parametrize("md,expected", [
+    ("x [@a] y", [["a"]]),
+    ("x [@a; @b-2] y", [["a", "b-2"]]),
+    ("x [@a, p. 4;@b] y", [["a", "b"]]),
+    ("[link](http://x) [@a](http://y) ![img](z) [^1] [x]: y", []),
+    ("mail [me@example.org] or [@]", "error"),
+    ("[@a.b]", "error"),
+])
+def test_find_groups(md, expected):
+    if expected == "error":
+        with pytest.raises(SiteError):
+            cite.find_groups(md, "p.md")
+    else:
+        assert [[c.key for c in g.cites] for g in cite.find_groups(md, "p.md")] == expected
+
+
+def test_locators():
+    (g,) = cite.find_groups("[@a, p. 4; @b, pp. 10 - 12; @c, table 2]", "p.md")
+    assert [c.locator for c in g.cites] == ["p. 4", "pp. 10 - 12", "table 2"]
+    assert [cite.format_locator(c.locator) for c in g.cites] == ["p4", "pp10-12", "table 2"]
+    assert [cite.format_locator(x) for x in ("page 7", "p12", "pp. 3, 5", "para 3", "part 2")] == \
+        ["p7", "p12", "pp3, 5", "para 3", "part 2"]
+
+
+def test_email_in_brackets_is_not_a_citation():
+    assert cite.find_groups("[write to me@example.org]", "p.md") == []
+
+
+def _refs(*keys):
+    return {k: cite.Reference(key=k, html=f"Ref {k}.", evidence="rct", doi=f"10.1000/{k}") for k in keys}
+
+
+def test_render_ranges_and_duplicates():
+    md = "[@a] [@b] [@c] [@d] [@e]. Then [@e; @a; @b; @c; @a]."
+    groups = cite.find_groups(md, "p.md")
+    out = cite.render_page(md, groups, _refs(*"abcde"), "p.md", "../references/", "../legend/")
+    last = out.markdown.split("Then ")[1].split("</sup>")[0]
+    import re
+    assert re.sub(r"<[^>]+>", "", last) == "1–3,5"
+
+
+def test_unknown_key_names_line():
+    md = "one\ntwo [@zzz]\n"
+    groups = cite.find_groups(md, "docs/p.md", line_offset=10)
+    with pytest.raises(SiteError, match=r"docs/p\.md:12: unknown citation key 'zzz'"):
+        cite.render_page(md, groups, _refs("a"), "docs/p.md", "", "")
+
+
+def test_fill_cited_on():
+    html = '<span class="cited-on" data-key="a"></span><span class="cited-on" data-key="b"></span>'
+    out = cite.fill_cited_on(html, {"a": [("../x/", "X & Y")]})
+    assert 'Cited on: <a href="../x/">X &amp; Y</a>' in out and "Not cited on any page." in out
+
+
+# --- bibfile ----------------------------------------------------------------
+
+def test_bib_parse_reports_lines():
+    text = "% comment\n@article{a2020x,\n  title = {T},\n  year = 2020,\n}\n@comment{ignored}\n@misc{b,\n title = \"Q {x}\"}"
+    a, b = bibfile.parse(text)
+    assert (a.key, a.line, a.get("year"), a.line_of("title")) == ("a2020x", 2, "2020", 3)
+    assert b.get("title") == "Q {x}"
+
+
+@pytest.mark.parametrize("text,message", [
+    ("@article{a2020x, title = {T}", "never closed"),
+    ("@article{a2020x title = {T}}", "expected ','"),
+    ("@article{a2020x, title {T}}", "expected '='"),
+    ("@article{a2020x, title = {T}, title = {U}}", "appears twice"),
+    ("@weird{a2020x, title = {T}}", "unknown entry type"),
+    ("@article{a2020x, title = {T}\n@article{b, title={U}}", "not closed before the next entry"),
+])
+def test_bib_parse_errors(text, message):
+    with pytest.raises(SiteError, match=message):
+        bibfile.parse(text)
+
+
+@pytest.mark.parametrize("author,title,year,short,key", [
+    ("Zarate, Jr, C. A. and Singh, J. B.", "A randomized trial of an {NMDA} antagonist", "2006", "", "zarate2006randomized"),
+    ("M{\\\"u}ller, J.", "The {\\\"U}ber study", "2019", "", "muller2019uber"),
+    ("Carlos A. Zarate", "Ketamine", "2006", "", "zarate2006ketamine"),
+    ("{U.S. Food and Drug Administration}", "{FDA} warns patients", "2023", "fda", "fda2023warns"),
+    ("van der Berg, A.", "On ketamine", "2001", "", "vanderberg2001on"),
+    ("O'Brien, K.", "Ketamine", "2010", "", "obrien2010ketamine"),
+])
+def test_expected_key(author, title, year, short, key):
+    fields = {"author": author, "title": title, "year": year, "shortauthor": short}
+    entry = bibfile.Entry("article", key, 1, {k: bibfile.Field(k, v, 1) for k, v in fields.items() if v})
+    assert bibfile.expected_key(entry) == key
+    assert bibfile.key_convention_error(entry) is None
+
+
+def test_plain_ascii():
+    assert bibfile.plain_ascii("Garc{\\'i}a {\\o}ster \\ss Þórr").split() == ["garcia", "oster", "ss", "orr"]
+    assert bibfile.plain_ascii("Müller–Lyer").split() == ["muller", "lyer"]
+    assert bibfile.plain_ascii("Long-term R-ketamine's").split() == ["longterm", "rketamines"]
+
+
+# --- contract ---------------------------------------------------------------
+
+GOOD_META = {"title": "T", "description": "D", "reviewed": dt.date(2026, 1, 1), "next_review": dt.date(2027, 1, 1)}
+POINTS = '!!! abstract "Key points"\n\n    - One thing.\n    - Two things\n      wrap here.\n    - Three.\n\nBody\n'
+
+
+def test_contract_accepts_a_good_page():
+    assert contract.check_page(GOOD_META, POINTS, "p.md", 6) == []
+    points, _ = contract.key_points(POINTS)
+    assert points == ["One thing.", "Two things wrap here.", "Three."]
+
+
+def test_contract_rejects_citation_in_key_points():
+    body = POINTS.replace("Three.", "Three [@a].")
+    assert any("without citations" in e.message for e in contract.check_page(GOOD_META, body, "p.md", 6))
+
+
+def test_contract_ignores_headings_in_code():
+    body = POINTS + "\n```\n# not a heading\n## References\n```\n"
+    assert contract.check_page(GOOD_META, body, "p.md", 6) == []
+
+
+# --- nav --------------------------------------------------------------------
+
+def test_nav_sections(tmp_path: Path):
+    docs = tmp_path / "docs"
+    (docs / "s" / "sub").mkdir(parents=True)
+    (docs / "s" / "index.md").write_text("---\ntitle: S\n---\n")
+    (docs / "s" / "b.md").write_text("---\ntitle: Beta\n---\n")
+    (docs / "s" / "a.md").write_text("---\ntitle: Zed\norder: 1\n---\n")
+    (docs / "s" / "sub" / "index.md").write_text("---\ntitle: Sub\n---\n")
+    (docs / "s" / "sub" / "c.md").write_text("---\ntitle: C\n---\n")
+    out = nav.expand([{"Home": "index.md"}, {"S": "s/"}], docs)
+    assert out == [{"Home": "index.md"}, {"S": ["s/index.md", "s/a.md", "s/b.md", {"Sub": ["s/sub/index.md", "s/sub/c.md"]}]}]
+    with pytest.raises(SiteError, match="does not exist"):
+        nav.expand([{"X": "missing/"}], docs)
+
+
+# --- generate ---------------------------------------------------------------
+
+def test_glossary_file_errors(tmp_path: Path):
+    f = tmp_path / "abbr.md"
+    f.write_text("*[A]: One.\n\nnot a definition\n")
+    with pytest.raises(SiteError, match=r"abbr\.md:3: expected"):
+        generate.read_glossary(f, "abbr.md")
+    f.write_text("*[A]: One.\n*[A]: Two.\n")
+    with pytest.raises(SiteError, match=r"abbr\.md:2: 'A' is already defined on line 1"):
+        generate.read_glossary(f, "abbr.md")
+
+
+def test_generator_markers_in_code_are_left_alone(tmp_path: Path):
+    md = "```\n<!-- generate: nope -->\n```\n"
+    assert generate.expand(md, tmp_path, "p.md", 0) == md
+    with pytest.raises(SiteError, match=r"p\.md:3: unknown generator"):
+        generate.expand("a\n\n<!-- generate: nope -->\n", tmp_path, "p.md", 0)
