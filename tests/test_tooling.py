@@ -106,3 +106,34 @@ def test_gitignore_keeps_build_output_out():
     paths = ["site/index.html", ".venv/bin/python", ".cache/citations/references.json"]
     ignored = subprocess.run(["git", "check-ignore", *paths], cwd=ROOT, capture_output=True, text=True)
     assert ignored.stdout.split() == paths
+
+
+def test_serve_command_shows_the_site(tmp_path):
+    """`make serve` runs `mkdocs serve --strict`; start the same server on a free loopback port."""
+    import socket
+    import time
+    import urllib.request
+
+    from conftest import ENV, MKDOCS
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([*MKDOCS, "serve", "--strict", "--dev-addr", f"127.0.0.1:{port}"], cwd=ROOT, env=ENV,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline, html = time.time() + 120, ""
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ketamine-explained/what-is-ketamine/", timeout=5) as r:
+                    html = r.read().decode("utf-8")
+                    break
+            except OSError:
+                if proc.poll() is not None:
+                    raise AssertionError(proc.stdout.read())
+                time.sleep(0.5)
+        assert "<title>What is ketamine? - Ketamine Explained</title>" in html
+        assert "livereload" in html  # live reload is injected by the dev server
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
