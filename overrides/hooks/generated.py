@@ -11,15 +11,31 @@ from pathlib import Path
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 
-from sitekit import generate
+from sitekit import bibfile, generate
 from sitekit.errors import SiteError
 from sitekit.mkpage import body_line_offset, source_path
+
+
+_bib_keys: frozenset = frozenset()
+
+
+def on_config(config):
+    """Data files cite references.bib keys; know them so a bad key names the data file's line."""
+    global _bib_keys
+    root = Path(config.config_file_path).parent
+    bib = root / config.extra.get("bibtex", {}).get("bib_file", "references.bib")
+    try:
+        _bib_keys = frozenset(e.key for e in bibfile.parse(bib.read_text(encoding="utf-8"), bib.name))
+    except (OSError, SiteError):
+        _bib_keys = frozenset()  # the citations hook reports bibliography problems
+    return config
 
 
 @event_priority(80)
 def on_page_markdown(markdown, page, config, files):
     root = Path(config.config_file_path).parent
     try:
-        return generate.expand(markdown, root, source_path(page, config), body_line_offset(page))
+        return generate.expand(markdown, root, source_path(page, config), body_line_offset(page),
+                               page.url, _bib_keys)
     except SiteError as exc:
         raise PluginError(str(exc)) from exc
