@@ -1,0 +1,214 @@
+"""Generated content comes from its data file, and every value carries a citation.
+
+Tiny sites prove the generators read the data (change the data, the output
+changes) and that a value without a citation, an unknown key or malformed data
+fails the build naming the data file and line.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+
+import pytest
+
+from conftest import page
+from sitekit import generate
+
+TIMELINE = textwrap.dedent("""\
+    - date: 1962
+      title: First event
+      text: Something happened.
+      cite: [smith2020ketamine]
+    - date: "1999-08-12"
+      title: Second event
+      text: Something else happened.
+      cite: [jones2021second, brown2022third]
+    """)
+
+ROUTES = textwrap.dedent("""\
+    routes:
+      - id: iv
+        name: Intravenous
+        bioavailability_pct: {low: 100, high: 100, cite: [smith2020ketamine]}
+        tmax_min: {low: 40, high: 40, note: end of infusion, cite: [smith2020ketamine]}
+        onset: {text: within minutes, cite: [jones2021second]}
+        duration: {text: hours, cite: [jones2021second]}
+        settings: {text: hospital, cite: [brown2022third]}
+        depression_evidence: {text: several trials, cite: [green2023fourth]}
+      - id: oral
+        name: Oral
+        bioavailability_pct: {low: 10, high: 30, cite: [jones2021second]}
+        tmax_min: {low: 20, high: 60, cite: [jones2021second]}
+        onset: {unknown: true, note: no data}
+        duration: {text: hours, cite: [jones2021second]}
+        settings: {text: home, cite: [brown2022third]}
+        depression_evidence: {text: small trials, cite: [green2023fourth]}
+      - id: rectal
+        name: Rectal
+        bioavailability_pct: {low: 25, high: 35, cite: [brown2022third]}
+        tmax_min: {unknown: true, note: not measured}
+        onset: {unknown: true, note: no data}
+        duration: {unknown: true, note: no data}
+        settings: {text: children, cite: [brown2022third]}
+        depression_evidence: {unknown: true, note: no trials}
+    """)
+
+EFFECTS = textwrap.dedent("""\
+    - effect: Dissociation
+      source: Test trial
+      active: "41%"
+      control: "9%"
+      cite: [smith2020ketamine]
+    - effect: Nausea
+      source: Other trial
+      active: "28%"
+      control: "9%"
+      cite: [jones2021second]
+    """)
+
+
+def with_marker(name: str) -> str:
+    return page(f"Intro.\n\n<!-- generate: {name} -->\n\nAfter.\n")
+
+
+def fails_with(build, pattern: str) -> None:
+    assert not build.ok, "the build should have failed:\n" + build.output
+    assert re.search(pattern, build.output), f"expected /{pattern}/ in:\n{build.output}"
+
+
+# --- timeline ---------------------------------------------------------------
+
+def test_timeline_is_generated_from_its_data_file(tiny):
+    build = tiny({"index.md": with_marker("timeline")}, files={"data/timeline.yml": TIMELINE})
+    assert build.ok, build.output
+    html = build.html()
+    events = re.findall(r'<li class="timeline-event">(.*?)</li>', html, re.S)
+    assert len(events) == 2
+    assert '<time class="timeline-date" datetime="1962">1962</time>' in events[0]
+    assert '<time class="timeline-date" datetime="1999-08-12">12 August 1999</time>' in events[1]
+    assert "First event" in events[0] and "Something else happened." in events[1]
+    for event in events:
+        assert '<sup class="citation"' in event
+    assert re.sub(r"<[^>]+>", "", re.search(r'<sup class="citation".*?</sup>', events[1]).group()) == "2,3"
+
+
+@pytest.mark.parametrize("change,expected", [
+    (lambda t: t.replace("  cite: [smith2020ketamine]\n", ""), r"data/timeline\.yml:1: event 1962: every value needs a non-empty 'cite"),
+    (lambda t: t.replace("[smith2020ketamine]", "[nope2020missing]"), r"data/timeline\.yml:1: event 1962: unknown citation key\(s\) nope2020missing"),
+    (lambda t: t.replace("1962", "2050"), r"data/timeline\.yml:5: events must be in date order"),
+    (lambda t: t.replace('"1999-08-12"', "August 1999"), r"data/timeline\.yml:5: event date 'August 1999' must be YYYY"),
+    (lambda t: t.replace("  text: Something happened.\n", "  text: Something happened.\n  colour: red\n"), r"data/timeline\.yml:1: event: unknown field\(s\) colour"),
+    (lambda t: t + "- [not, a, mapping]\n", r"data/timeline\.yml: event must be a mapping"),
+])
+def test_bad_timeline_data_fails_naming_the_line(tiny, change, expected):
+    fails_with(tiny({"index.md": with_marker("timeline")}, files={"data/timeline.yml": change(TIMELINE)}), expected)
+
+
+def test_missing_data_file_fails(tiny):
+    fails_with(tiny({"index.md": with_marker("timeline")}), r"data/timeline\.yml: data file not found")
+
+
+# --- routes table and figure -------------------------------------------------
+
+def test_routes_table_is_generated_with_a_citation_on_every_value(tiny):
+    build = tiny({"index.md": with_marker("routes-table")}, files={"data/routes.yml": ROUTES})
+    assert build.ok, build.output
+    html = build.html()
+    rows = re.findall(r'<tr id="route-([a-z-]+)"><th scope="row">(.*?)</th>(.*?)</tr>', html, re.S)
+    assert [r[0] for r in rows] == ["iv", "oral", "rectal"]
+    for _, _, cells in rows:
+        for cell in re.findall(r"<td>(.*?)</td>", cells, re.S):
+            assert '<sup class="citation"' in cell or "No verified data" in cell, cell
+    assert re.search(r"<td>10–30%", html) and re.search(r"<td>100%", html)
+
+
+def test_routes_figure_is_computed_from_the_data(tiny):
+    build = tiny({"index.md": with_marker("routes-figure")}, files={"data/routes.yml": ROUTES})
+    assert build.ok, build.output
+    svg = re.search(r"<svg class=\"routes-figure\".*?</svg>", build.html(), re.S).group()
+    paths = re.findall(r'<path class="curve curve-\d" d="([^"]+)"><title>([^<]+)</title>', svg)
+    assert [t for _, t in paths] == ["Intravenous", "Oral"]  # rectal has no time to peak: not drawn
+    assert "Not shown, because no verified bioavailability or time to peak was found: Rectal" in build.html()
+
+    def peak(d: str) -> tuple[float, float]:
+        points = [tuple(map(float, p[1:].split())) for p in re.findall(r"[ML][\d.]+ [\d.]+", d)]
+        return min(points, key=lambda p: p[1])  # smallest y = highest point
+
+    (iv_x, iv_y), (oral_x, oral_y) = peak(paths[0][0]), peak(paths[1][0])
+    x0, y100 = generate._xy(0, 100)
+    _, y0 = generate._xy(0, 0)
+    assert abs((y0 - iv_y) / (y0 - y100) - 1.0) < 0.01  # IV peaks at 100
+    assert abs((y0 - oral_y) / (y0 - y100) - 0.20) < 0.01  # oral: midpoint of 10-30 %
+    assert abs(generate._xy(40, 0)[0] - iv_x) < 3 and abs(generate._xy(40, 0)[0] - oral_x) < 3  # both peak at 40 min
+
+
+def test_routes_value_without_citation_fails(tiny):
+    bad = ROUTES.replace("{low: 10, high: 30, cite: [jones2021second]}", "{low: 10, high: 30}")
+    fails_with(tiny({"index.md": with_marker("routes-table")}, files={"data/routes.yml": bad}),
+               r"data/routes\.yml:12: route oral: bioavailability_pct: every value needs a non-empty 'cite")
+
+
+@pytest.mark.parametrize("change,expected", [
+    (lambda t: t.replace("{low: 10, high: 30,", "{low: 30, high: 10,"), r"data/routes\.yml:12: .*need 0 <= low <= high <= 100"),
+    (lambda t: t.replace("tmax_min: {unknown: true, note: not measured}", "tmax_min: {unknown: true}"), r"data/routes\.yml:21: .*needs a 'note'"),
+    (lambda t: t.replace("    duration: {text: hours, cite: [jones2021second]}\n    settings: {text: home", "    settings: {text: home"), r"data/routes\.yml:10: route oral: missing 'duration'"),
+    (lambda t: t.replace("id: oral", "id: iv"), r"data/routes\.yml:10: route id 'iv' is used twice"),
+])
+def test_bad_routes_data_fails_naming_the_line(tiny, change, expected):
+    fails_with(tiny({"index.md": with_marker("routes-table")}, files={"data/routes.yml": change(ROUTES)}), expected)
+
+
+# --- adverse effects ------------------------------------------------------------
+
+def test_adverse_effects_table_comes_from_its_data_file(tiny):
+    build = tiny({"index.md": with_marker("adverse-effects-table")}, files={"data/adverse_effects.yml": EFFECTS})
+    assert build.ok, build.output
+    rows = re.findall(r'<tr><th scope="row">(.*?)</th><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>', build.html(), re.S)
+    assert [(r[0], r[2], r[3]) for r in rows] == [("Dissociation", "41%", "9%"), ("Nausea", "28%", "9%")]
+    assert all('<sup class="citation"' in r[1] for r in rows)
+
+
+def test_adverse_effect_without_citation_fails(tiny):
+    bad = EFFECTS.replace("  cite: [jones2021second]\n", "")
+    fails_with(tiny({"index.md": with_marker("adverse-effects-table")}, files={"data/adverse_effects.yml": bad}),
+               r"data/adverse_effects\.yml:6: row 'Nausea': every value needs a non-empty 'cite")
+
+
+# --- evidence grades and diagrams -------------------------------------------------
+
+GRADES = "- condition: Depression\n  page: index.md\n  grade: A\n  summary: Works.\n  cite: [smith2020ketamine]\n"
+
+
+def test_evidence_grades_table(tiny):
+    build = tiny({"evidence/index.md": with_marker("evidence-grades")}, files={"data/grades.yml": GRADES})
+    assert build.ok, build.output
+    html = build.html("evidence/index.html")
+    assert re.search(r'<a href="\./">Depression</a></th><td><span class="grade grade-A">A</span> Established', html)
+    bad = GRADES.replace("grade: A", "grade: E").replace("page: index.md", "page: nowhere.md")
+    build = tiny({"evidence/index.md": with_marker("evidence-grades")}, files={"data/grades.yml": bad})
+    fails_with(build, r"data/grades\.yml:1: condition 'Depression': grade must be one of A, B, C, D")
+    assert "docs/evidence/nowhere.md does not exist" in build.output
+
+
+SVG = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10" role="img" aria-labelledby="t d">'
+       '<title id="t">A diagram</title><desc id="d">What it shows.</desc><rect class="box" x="1" y="1" width="8" height="8"/></svg>')
+
+
+def test_diagram_is_inlined_with_its_text_alternative(tiny):
+    build = tiny({"mechanism/index.md": with_marker("mechanism-diagram"), "assets/diagrams/mechanism.svg": SVG})
+    assert build.ok, build.output
+    html = build.html("mechanism/index.html")
+    assert re.search(r'<figure class="diagram"><svg [^>]*role="img"', html)
+    assert "<desc id=\"d\">What it shows.</desc>" in html
+    assert 'href="../assets/diagrams/mechanism.svg"' in html
+
+
+@pytest.mark.parametrize("svg,expected", [
+    (SVG.replace("<rect", "<script>alert(1)</script><rect"), "no scripts or external resources"),
+    (SVG.replace('role="img" ', ""), 'diagrams need role="img"'),
+    (SVG.replace("<desc id=\"d\">What it shows.</desc>", ""), "a <desc>"),
+])
+def test_bad_diagram_fails(tiny, svg, expected):
+    build = tiny({"mechanism/index.md": with_marker("mechanism-diagram"), "assets/diagrams/mechanism.svg": svg})
+    fails_with(build, r"docs/assets/diagrams/mechanism\.svg: .*" + re.escape(expected))
