@@ -76,19 +76,31 @@ def _refs(*keys):
 
 
 def test_render_ranges_and_duplicates():
+    import re
     md = "[@a] [@b] [@c] [@d] [@e]. Then [@e; @a; @b; @c; @a]."
     groups = cite.find_groups(md, "p.md")
-    out = cite.render_page(md, groups, _refs(*"abcde"), "p.md", "../references/", "../legend/")
-    last = out.markdown.split("Then ")[1].split("</sup>")[0]
-    import re
-    assert re.sub(r"<[^>]+>", "", last) == "1–3,5"
+    page = cite.render_page(md, groups, _refs(*"abcde"), "p.md")
+    assert re.sub(r"<[^>]+>", "", page.superscripts[-1]) == "1–3,5"
+    assert page.markdown.count('<span class="cite-ph"') == 6 and "## References {#references}" in page.markdown
+
+
+def test_fill_page_replaces_placeholders_and_detects_lost_citations():
+    md = "One [@a]. Two [@b; @a]."
+    page = cite.render_page(md, cite.find_groups(md, "p.md"), _refs("a", "b"), "p.md")
+    html = page.markdown  # stands in for rendered HTML: placeholders pass through Markdown unchanged
+    out = cite.fill_page(html, page, _refs("a", "b"), "p.md", "../references/", "../legend/")
+    assert "cite-ph" not in out and "references-ph" not in out
+    assert out.count('<li id="ref-') == 2 and '<sup class="citation" id="cite-2">' in out
+    lost = html.replace('<span class="cite-ph" data-n="1"></span>', "")
+    with pytest.raises(SiteError, match="1 citation\\(s\\) did not survive"):
+        cite.fill_page(lost, page, _refs("a", "b"), "p.md", "", "")
 
 
 def test_unknown_key_names_line():
     md = "one\ntwo [@zzz]\n"
     groups = cite.find_groups(md, "docs/p.md", line_offset=10)
     with pytest.raises(SiteError, match=r"docs/p\.md:12: unknown citation key 'zzz'"):
-        cite.render_page(md, groups, _refs("a"), "docs/p.md", "", "")
+        cite.render_page(md, groups, _refs("a"), "docs/p.md")
 
 
 def test_fill_cited_on():

@@ -38,3 +38,10 @@ def on_page_markdown(markdown, page, config, files):
 
 def on_env(env, config, files):
     return _engine.on_env(env, config, files)
+
+
+def on_post_page(output, page, config):
+    try:
+        return _engine.on_post_page(output, page, config)
+    except SiteError as exc:
+        raise PluginError(str(exc)) from exc

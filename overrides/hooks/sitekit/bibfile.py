@@ -10,11 +10,12 @@ does the real parsing afterwards, inside mkdocs-bibtex.
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from sitekit.errors import SiteError, line_of
+from sitekit.errors import SiteError
 
 ENTRY_TYPES = {"article", "book", "incollection", "inproceedings", "misc", "online", "report", "techreport"}
 SKIPPED_TYPES = {"comment", "preamble", "string"}
@@ -85,44 +86,39 @@ class _Reader:
 
     def __init__(self, text: str, path: str):
         self.text, self.path, self.pos = text, path, 0
+        self._newlines = [m.start() for m in re.finditer("\n", text)]
+
+    def line(self, pos: int) -> int:
+        return bisect.bisect_left(self._newlines, pos) + 1
 
     def error(self, message: str, pos: int | None = None) -> SiteError:
-        return SiteError(self.path, line_of(self.text, self.pos if pos is None else pos), message)
+        return SiteError(self.path, self.line(self.pos if pos is None else pos), message)
+
+    _SPACE = re.compile(r"(?:\s+|%[^\n]*)*")
+    _BRACES = re.compile(r'\\.|[{}"]', re.S)
 
     def skip_space(self) -> None:
-        while self.pos < len(self.text):
-            ch = self.text[self.pos]
-            if ch.isspace():
-                self.pos += 1
-            elif ch == "%":  # line comment
-                end = self.text.find("\n", self.pos)
-                self.pos = len(self.text) if end < 0 else end
-            else:
-                return
+        self.pos = self._SPACE.match(self.text, self.pos).end()
 
     def balanced(self, opener: str, closer: str) -> str:
-        """Return the text inside a balanced pair starting at self.pos."""
-        start = self.pos
-        assert self.text[start] == opener
-        depth, i = 0, start
-        while i < len(self.text):
-            ch = self.text[i]
-            if ch == "\\":
-                i += 2
-                continue
+        """Return the text inside a balanced pair starting at self.pos ('{...}' or '"..."')."""
+        start, depth = self.pos, 0
+        for m in self._BRACES.finditer(self.text, start + (1 if opener == '"' else 0)):
+            ch = m.group()
+            if ch[0] == "\\":
+                continue  # an escaped character such as \{ is not a brace
             if ch == "{":
                 depth += 1
             elif ch == "}":
                 depth -= 1
                 if depth < 0:
-                    raise self.error("unbalanced '}'", i)
-            if closer == '"' and ch == '"' and i > start and depth == 0:
-                self.pos = i + 1
-                return self.text[start + 1 : i]
-            if closer == "}" and depth == 0 and ch == "}":
-                self.pos = i + 1
-                return self.text[start + 1 : i]
-            i += 1
+                    raise self.error("unbalanced '}'", m.start())
+                if depth == 0 and opener == "{":
+                    self.pos = m.end()
+                    return self.text[start + 1 : m.start()]
+            elif ch == '"' and opener == '"' and depth == 0:
+                self.pos = m.end()
+                return self.text[start + 1 : m.start()]
         raise self.error(f"unterminated value: the {opener} opened here is never closed", start)
 
 
@@ -165,7 +161,7 @@ def parse(text: str, path: str = "references.bib") -> list[Entry]:
         if r.pos >= len(text) or text[r.pos] != ",":
             raise r.error(f"expected ',' after the key '{key}'", r.pos)
         r.pos += 1
-        entry = Entry(type=etype, key=key, line=line_of(text, at))
+        entry = Entry(type=etype, key=key, line=r.line(at))
         _parse_fields(r, entry)
         entry.raw = text[at : r.pos]
         entries.append(entry)
@@ -198,7 +194,7 @@ def _parse_fields(r: _Reader, entry: Entry) -> None:
         value = _parse_value(r, entry, name)
         if name in entry.fields:
             raise r.error(f"in entry '{entry.key}': field '{name}' appears twice", start)
-        entry.fields[name] = Field(name, value, line_of(text, start))
+        entry.fields[name] = Field(name, value, r.line(start))
         r.skip_space()
         if r.pos >= len(text):
             raise r.error(f"entry '{entry.key}' is never closed with '}}'", _pos_of_line(text, entry.line))

@@ -60,9 +60,20 @@ class Reference:
 
 
 @dataclass
-class PageResult:
+class PageCitations:
+    """One page's citations: Markdown with placeholders, and what replaces them after rendering."""
+
     markdown: str
-    numbers: dict[str, int] = field(default_factory=dict)  # key -> number, order of first use
+    numbers: dict[str, int] = field(default_factory=dict)  # key -> number, in order of first use
+    backrefs: dict[str, list[str]] = field(default_factory=dict)  # key -> anchors of the groups citing it
+    superscripts: list[str] = field(default_factory=list)  # final HTML of each group, in order
+
+
+# Placeholders survive Markdown untouched and cost the HTML parsers (Markdown's and the search
+# index's) one empty element each; the real markup is put in after rendering (fill_page).
+INLINE_PLACEHOLDER = '<span class="cite-ph" data-n="{}"></span>'
+LIST_PLACEHOLDER = '<div class="references-ph"></div>'
+_INLINE_RE = re.compile(r'<span class="cite-ph" data-n="(\d+)"></span>')
 
 
 def find_groups(md: str, path: str, line_offset: int = 0) -> list[Group]:
@@ -119,35 +130,48 @@ def format_locator(locator: str) -> str:
     return locator
 
 
-def render_page(md: str, groups: list[Group], references: Mapping[str, Reference], path: str,
-                bibliography_url: str, legend_url: str) -> PageResult:
-    """Replace citation groups with superscripts and append the reference list."""
+def render_page(md: str, groups: list[Group], keys: set[str] | Mapping[str, object], path: str) -> PageCitations:
+    """Number the groups in order of first use and put placeholders where the HTML will go."""
     unknown = [SiteError(path, g.line, f"unknown citation key '{c.key}' (not in references.bib)")
-               for g in groups for c in g.cites if c.key not in references]
+               for g in groups for c in g.cites if c.key not in keys]
     raise_all(unknown)
-    result = PageResult(md)
-    backrefs: dict[str, list[str]] = {}
+    page = PageCitations(md)
     pieces, last = [], 0
     for index, group in enumerate(groups, start=1):
         anchor = f"cite-{index}"
         for c in group.cites:
-            result.numbers.setdefault(c.key, len(result.numbers) + 1)
-            if anchor not in backrefs.setdefault(c.key, []):
-                backrefs[c.key].append(anchor)
-        pieces.append(md[last:group.start])
-        pieces.append(_superscript(group, anchor, result.numbers, references))
+            page.numbers.setdefault(c.key, len(page.numbers) + 1)
+            if anchor not in page.backrefs.setdefault(c.key, []):
+                page.backrefs[c.key].append(anchor)
+        page.superscripts.append(_superscript(group, anchor, page.numbers))
+        pieces += [md[last:group.start], INLINE_PLACEHOLDER.format(index - 1)]
         last = group.end
     pieces.append(md[last:])
     body = "".join(pieces)
-    if result.numbers:
-        body = body.rstrip("\n") + "\n\n" + reference_list(result.numbers, backrefs, references,
-                                                             bibliography_url, legend_url)
-    result.markdown = body
-    return result
+    if page.numbers:
+        body = body.rstrip("\n") + f"\n\n## References {{#references}}\n\n{LIST_PLACEHOLDER}\n"
+    page.markdown = body
+    return page
 
 
-def _superscript(group: Group, anchor: str, numbers: dict[str, int],
-                 references: Mapping[str, Reference]) -> str:
+def fill_page(html: str, page: PageCitations, references: Mapping[str, Reference], path: str,
+              bibliography_url: str, legend_url: str) -> str:
+    """Put the citation markup and the reference list into the rendered page."""
+    found = [int(n) for n in _INLINE_RE.findall(html)]
+    if sorted(found) != list(range(len(page.superscripts))):
+        missing = sorted(set(range(len(page.superscripts))) - set(found))
+        raise SiteError(path, None, f"{len(missing)} citation(s) did not survive Markdown rendering (a citation "
+                                    "inside a link, image, attribute or raw HTML attribute?)")
+    html = _INLINE_RE.sub(lambda m: page.superscripts[int(m.group(1))], html)
+    if page.numbers:
+        if html.count(LIST_PLACEHOLDER) != 1:
+            raise SiteError(path, None, "the References list placeholder did not survive Markdown rendering")
+        html = html.replace(LIST_PLACEHOLDER, reference_list(page.numbers, page.backrefs, references,
+                                                             bibliography_url, legend_url))
+    return html
+
+
+def _superscript(group: Group, anchor: str, numbers: dict[str, int]) -> str:
     def link(c: Cite, text: str | None = None) -> str:
         n = numbers[c.key]
         return (f'<a class="footnote-ref citation-ref" href="#ref-{c.key}" '
@@ -197,7 +221,7 @@ def reference_meta(ref: Reference, legend_url: str) -> str:
 
 def reference_list(numbers: dict[str, int], backrefs: dict[str, list[str]],
                    references: Mapping[str, Reference], bibliography_url: str, legend_url: str) -> str:
-    lines = ["## References {#references}", "", '<ol class="references">']
+    lines = ['<ol class="references">']
     for key, n in sorted(numbers.items(), key=lambda kv: kv[1]):
         ref = references[key]
         anchors = backrefs[key]
@@ -213,7 +237,7 @@ def reference_list(numbers: dict[str, int], backrefs: dict[str, list[str]],
             f'<a class="reference-bib-link" href="{bibliography_url}#bib-{key}" '
             f'title="Full entry and every page that cites it">All citing pages</a></li>'
         )
-    lines += ["</ol>", ""]
+    lines.append("</ol>")
     return "\n".join(lines)
 
 

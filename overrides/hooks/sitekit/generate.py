@@ -338,5 +338,5 @@ def mechanism_diagram(ctx: Context) -> str:
     rel = DIAGRAMS["mechanism-diagram"]
     link = ctx.link("assets/diagrams").rstrip("/") + "/mechanism.svg"
     return (f'<figure class="diagram">{_inline_svg(ctx, rel)}<figcaption>Proposed chain of events for ketamine\'s '
-            "antidepressant effect. Solid outline: established in people; dashed outline: proposed, mostly from "
+            "antidepressant effect. Solid outline: established (receptor and cell studies); dashed outline: proposed, mostly from "
             f'animal studies. <a href="{link}">Open the diagram on its own</a>.</figcaption></figure>')

@@ -21,7 +21,6 @@ from importlib import metadata
 from pathlib import Path
 
 import markdown as pymarkdown
-import pypandoc
 from mkdocs_bibtex.citation import Citation, CitationBlock
 
 from sitekit.bibfile import Entry
@@ -56,42 +55,49 @@ def unwrap_pandoc_spans(text: str) -> str:
 
 
 class ReferenceFormatter:
-    """Turns bib entries into HTML reference text through the engine's registry."""
+    """Turns bib entries into HTML reference text through the engine's registry, with a disk cache."""
 
-    def __init__(self, registry, csl_path: str, cache_dir: Path | None, bib_path: str = "references.bib"):
-        self.registry = registry
+    def __init__(self, csl_path: str, cache_dir: Path | None, bib_path: str = "references.bib"):
         self.bib_path = bib_path
         self.cache_file = cache_dir / "references.json" if cache_dir else None
         csl = Path(csl_path).read_text(encoding="utf-8")
-        self.salt = _digest(FORMAT_VERSION, csl, pypandoc.get_pandoc_version(), metadata.version("mkdocs-bibtex"))
+        # pandoc ships inside pypandoc-binary, so its wheel version pins the formatter (no subprocess needed)
+        self.salt = _digest(FORMAT_VERSION, csl, metadata.version("pypandoc-binary"), metadata.version("mkdocs-bibtex"))
         self._md = pymarkdown.Markdown()
-        self.formatted_count = 0  # entries actually sent to pandoc in the last call
+        self.formatted_count = 0  # entries actually sent to pandoc in the last run
 
     def fingerprint(self, entry: Entry) -> str:
         return _digest(self.salt, entry.raw)
 
-    def format(self, entries: list[Entry]) -> dict[str, str]:
-        """Return {key: html} for every entry, formatting only cache misses."""
+    def lookup(self, entries: list[Entry]) -> tuple[dict[str, str], list[Entry]]:
+        """({key: html} for cached entries, [entries that still need formatting])."""
         cache = self._load()
-        result, missing = {}, []
+        found, missing = {}, []
         for e in entries:
             hit = cache.get(self.fingerprint(e))
             if hit is None:
                 missing.append(e)
             else:
-                result[e.key] = hit
+                found[e.key] = hit
+        return found, missing
+
+    def format_missing(self, registry, missing: list[Entry]) -> dict[str, str]:
+        """Format entries in one engine call (pandoc + citeproc + CSL)."""
         self.formatted_count = len(missing)
-        if missing:
-            blocks = [CitationBlock(citations=[Citation(key=e.key)]) for e in missing]
-            _, texts = self.registry._process_with_pandoc(blocks)
-            for e in missing:
-                if e.key not in texts:
-                    raise SiteError(self.bib_path, e.line,
-                                    f"entry '{e.key}': pandoc/citeproc produced no reference text")
-                result[e.key] = self.to_html(texts[e.key])
-        if missing or len(cache) != len(entries):
-            self._save({self.fingerprint(e): result[e.key] for e in entries})
-        return result
+        if not missing:
+            return {}
+        blocks = [CitationBlock(citations=[Citation(key=e.key)]) for e in missing]
+        _, texts = registry._process_with_pandoc(blocks)
+        out = {}
+        for e in missing:
+            if e.key not in texts:
+                raise SiteError(self.bib_path, e.line, f"entry '{e.key}': pandoc/citeproc produced no reference text")
+            out[e.key] = self.to_html(texts[e.key])
+        return out
+
+    def save(self, entries: list[Entry], texts: dict[str, str]) -> None:
+        """Keep exactly the current entries in the cache (old versions drop out)."""
+        self._save({self.fingerprint(e): texts[e.key] for e in entries})
 
     def to_html(self, text: str) -> str:
         """Pandoc Markdown for one reference -> inline HTML."""

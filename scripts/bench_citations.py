@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""Citation-performance benchmark (a measurement, never a test).
+
+Generates synthetic sites in a temporary directory (pages of ~1,500 words with
+citations, and a bibliography of N entries), builds each twice with the real
+theme and Markdown configuration (once with the citation hook, once without
+it: "the floor") and prints the ratios. The citation build is measured cold
+(empty citation cache, as on a fresh clone or CI) and warm (cache filled by the
+previous build, as in `mkdocs serve` or a second local build).
+
+It also measures a `mkdocs serve` rebuild of the real site after one page is
+edited.
+
+Usage:
+    make bench                         # all four sizes + serve rebuild
+    .venv/bin/python scripts/bench_citations.py --sizes 10:100 50:300 --repeat 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+WORDS = ("ketamine receptor glutamate depression trial patients dose infusion response remission effect "
+         "brain synapse signal study placebo relapse evidence review treatment safety blood pressure "
+         "week month people clinic nasal spray oral route").split()
+DEFAULT_SIZES = ["10:100", "50:300", "200:1000", "500:3000"]
+
+
+def bib_entry(i: int) -> str:
+    key = f"author{i}{2000 + i % 25}study"
+    return (f"@article{{{key},\n  author = {{Author{i}, A. B. and Second, C. and Third, D.}},\n"
+            f"  title = {{Study number {i} of ketamine and {{NMDA}} receptors in people}},\n"
+            f"  journal = {{Journal of Synthetic Results}},\n  year = {{{2000 + i % 25}}},\n"
+            f"  volume = {{{i % 90 + 1}}},\n  number = {{{i % 12 + 1}}},\n  pages = {{{i}--{i + 9}}},\n"
+            f"  doi = {{10.5555/synthetic.{i}}},\n  pmid = {{{10_000_000 + i}}},\n  evidence = {{rct}},\n"
+            f"  verified = {{https://pubmed.ncbi.nlm.nih.gov/{10_000_000 + i}/}}\n}}\n")
+
+
+def page_text(rng: random.Random, keys: list[str], words: int = 1500) -> str:
+    paragraphs, count = [], 0
+    while count < words:
+        sentences = []
+        for _ in range(5):
+            n = rng.randint(12, 22)
+            sentence = " ".join(rng.choice(WORDS) for _ in range(n)).capitalize()
+            if rng.random() < 0.5:
+                cited = rng.sample(keys, rng.randint(1, 3))
+                sentence += " [" + "; ".join(f"@{k}" for k in cited) + "]"
+            sentences.append(sentence + ".")
+            count += n
+        paragraphs.append(" ".join(sentences))
+    return ("---\ntitle: Synthetic page\ndescription: A synthetic page.\nreviewed: 2026-01-01\n"
+            "next_review: 2027-01-01\n---\n\n## Section\n\n" + "\n\n".join(paragraphs) + "\n")
+
+
+def make_site(base: Path, pages: int, entries: int, with_citations: bool) -> Path:
+    site = base / ("with" if with_citations else "floor")
+    (site / "docs").mkdir(parents=True)
+    (site / "includes").mkdir()
+    (site / "includes" / "abbreviations.md").write_text("*[NMDA]: N-methyl-D-aspartate.\n")
+    (site / "references.bib").write_text("".join(bib_entry(i) for i in range(entries)), encoding="utf-8")
+    keys = re.findall(r"@article\{([^,]+),", (site / "references.bib").read_text())
+    rng = random.Random(pages * 7919 + entries)
+    for i in range(pages):
+        name = "index.md" if i == 0 else f"page{i:04d}.md"
+        (site / "docs" / name).write_text(page_text(rng, keys), encoding="utf-8")
+    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    config.pop("nav", None)
+    config["theme"]["custom_dir"] = str(ROOT / "overrides")
+    config["hooks"] = [str(ROOT / "overrides/hooks/citations.py")] if with_citations else []
+    config["validation"] = {"nav": {"omitted_files": "info"}}
+    config.pop("extra_css", None)
+    for ext in config["markdown_extensions"]:
+        if isinstance(ext, dict) and "pymdownx.snippets" in ext:
+            ext["pymdownx.snippets"]["base_path"] = [str(site)]
+    (site / "mkdocs.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return site
+
+
+def build_seconds(site: Path) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(site / "site")],
+                          cwd=site, env=ENV, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if proc.returncode:
+        raise SystemExit(f"build failed in {site}:\n{proc.stdout}{proc.stderr}")
+    return elapsed
+
+
+def bench_size(pages: int, entries: int, repeat: int) -> dict:
+    with tempfile.TemporaryDirectory(prefix="kbench-") as tmp:
+        base = Path(tmp)
+        floor_site = make_site(base, pages, entries, with_citations=False)
+        cite_site = make_site(base, pages, entries, with_citations=True)
+        floor, cold, warm = [], [], []
+        for _ in range(repeat):
+            floor.append(build_seconds(floor_site))
+            shutil.rmtree(cite_site / ".cache", ignore_errors=True)
+            cold.append(build_seconds(cite_site))
+            warm.append(build_seconds(cite_site))
+        html = (cite_site / "site" / "index.html").read_text(encoding="utf-8")
+        assert '<sup class="citation"' in html and 'id="references"' in html, "citations were not rendered"
+        f, c, w = (statistics.median(x) for x in (floor, cold, warm))
+        return {"pages": pages, "entries": entries, "floor": f, "cold": c, "warm": w}
+
+
+def serve_rebuild(repeat: int) -> list[float]:
+    """Seconds from editing one page of the real site to the end of `mkdocs serve`'s rebuild."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    page = ROOT / "docs" / "what-is-ketamine.md"
+    original = page.read_text(encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "--strict", "--dev-addr", f"127.0.0.1:{port}"],
+                            cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
+    times = []
+    try:
+        _wait_for(proc, "Serving on")
+        for i in range(repeat + 1):
+            start = time.perf_counter()
+            page.write_text(original + f"\n<!-- bench edit {i} -->\n", encoding="utf-8")
+            _wait_for(proc, "Reloading browsers")
+            if i:  # the first rebuild warms caches
+                times.append(time.perf_counter() - start)
+            time.sleep(0.5)
+    finally:
+        page.write_text(original, encoding="utf-8")
+        proc.terminate()
+        proc.wait(timeout=30)
+    return times
+
+
+def _wait_for(proc: subprocess.Popen, marker: str, timeout: float = 180) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        line = proc.stdout.readline()
+        if not line and proc.poll() is not None:
+            raise SystemExit("mkdocs serve exited")
+        if marker in line:
+            return
+    raise SystemExit(f"timed out waiting for {marker!r}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", nargs="*", default=DEFAULT_SIZES, help="PAGES:ENTRIES pairs")
+    parser.add_argument("--repeat", type=int, default=1, help="builds per measurement (median is reported)")
+    parser.add_argument("--no-serve", action="store_true", help="skip the mkdocs serve rebuild measurement")
+    args = parser.parse_args()
+    print(f"{'pages':>6} {'entries':>8} {'floor s':>8} {'cold s':>8} {'warm s':>8} {'cold/floor':>11} {'warm/floor':>11}")
+    rows = []
+    for size in args.sizes:
+        pages, entries = map(int, size.split(":"))
+        r = bench_size(pages, entries, args.repeat)
+        rows.append(r)
+        print(f"{pages:>6} {entries:>8} {r['floor']:>8.2f} {r['cold']:>8.2f} {r['warm']:>8.2f} "
+              f"{r['cold'] / r['floor']:>10.2f}x {r['warm'] / r['floor']:>10.2f}x", flush=True)
+    if len(rows) > 1:
+        per_page = [(r["cold"] - r["floor"]) / r["pages"] for r in rows]
+        print("citation overhead per page (cold, s):", " ".join(f"{x:.4f}" for x in per_page))
+    if not args.no_serve:
+        times = serve_rebuild(max(args.repeat, 3))
+        print(f"mkdocs serve rebuild after editing one page: median {statistics.median(times):.2f} s "
+              f"(runs: {', '.join(f'{t:.2f}' for t in times)})")
+
+
+if __name__ == "__main__":
+    main()
