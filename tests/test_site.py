@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+from html import escape as html_escape
+from html import unescape as html_unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -31,6 +33,15 @@ def article(html: str) -> str:
     m = re.search(r'<article class="md-content__inner md-typeset">(.*?)</article>', html, re.S)
     assert m, "no article element"
     return m.group(1)
+
+
+def expand(text: str) -> list[int]:
+    """'1–3,5' -> [1, 2, 3, 5]"""
+    out = []
+    for part in text.split(","):
+        low, _, high = part.partition("–")
+        out += list(range(int(low), int(high or low) + 1))
+    return out
 
 
 def without_code(html: str) -> str:
@@ -79,7 +90,7 @@ def test_citations_numbered_in_order_with_reference_list(site, src):
     if not sups:
         assert not refs and 'id="references"' not in body
         return
-    numbers = [int(n) for s in sups for n in re.findall(r">(\d+)</a>", s)]
+    numbers = [n for s in sups for n in expand(re.sub(r"\([^)]*\)|<[^>]+>", "", s))]
     first_use = list(dict.fromkeys(numbers))
     assert first_use == sorted(first_use), "numbers must appear in order of first use"
     assert [int(v) for _, v, _ in refs] == list(range(1, len(refs) + 1))
@@ -112,7 +123,11 @@ def test_full_bibliography_lists_every_entry_with_cited_on(site):
         m = re.search(rf'<li id="bib-{key}">(.*?)</li>', html, re.S)
         assert m, key
         assert 'class="cited-on"' in m.group(1)
-    assert 'Cited on: <a href="../what-is-ketamine/">What is ketamine?</a>' in html
+    cited_there = re.findall(r'<li id="ref-([a-z0-9-]+)"', site.html("what-is-ketamine/index.html"))
+    assert cited_there
+    for key in cited_there:
+        entry = re.search(rf'<li id="bib-{key}">(.*?)</li>', html, re.S).group(1)
+        assert re.search(r'Cited on: .*<a href="\.\./what-is-ketamine/">What is ketamine\?</a>', entry), key
 
 
 def test_page_references_link_to_the_bibliography(site):
@@ -151,13 +166,23 @@ def test_no_third_party_requests(site):
         assert not re.search(r"@import\s+url\(\s*['\"]?https?:|fonts\.googleapis", text), css
 
 
-def test_glossary_page_matches_abbreviations_file(site):
-    from sitekit.generate import read_glossary
+def test_glossary_page_and_tooltips_come_from_one_file(site):
+    """Every definition in includes/abbreviations.md is on the Glossary page and is the tooltip text."""
+    from sitekit.generate import glossary_entries, read_glossary
 
     terms = read_glossary(ROOT / "includes" / "abbreviations.md")
+    assert len(glossary_entries(terms)) >= 40
     html = site.html("glossary/index.html")
+    shown = dict(re.findall(r'<dt id="[a-z0-9-]+">(.*?)</dt><dd>(.*?)</dd>', html))
     for term, definition in terms:
-        assert re.search(rf"<dt id=\"[a-z0-9-]+\">{re.escape(term)}</dt><dd>", html), term
+        folded = {k.lower(): v for k, v in shown.items()}
+        assert shown.get(html_escape(term)) == html_escape(definition) or \
+            folded.get(html_escape(term).lower()) == html_escape(definition), term
+    page = site.html("what-is-ketamine/index.html")
+    tooltips = dict((t, d) for d, t in re.findall(r'<abbr title="([^"]*)">([^<]+)</abbr>', page))
+    assert tooltips, "abbreviations get tooltips"
+    for term, title in tooltips.items():
+        assert dict(terms)[html_unescape(term)] == html_unescape(title), term
 
 
 def test_edit_link_and_search(site):

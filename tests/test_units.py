@@ -197,8 +197,11 @@ def test_glossary_file_errors(tmp_path: Path):
     f.write_text("*[A]: One.\n\nnot a definition\n")
     with pytest.raises(SiteError, match=r"abbr\.md:3: expected"):
         generate.read_glossary(f, "abbr.md")
-    f.write_text("*[A]: One.\n*[A]: Two.\n")
-    with pytest.raises(SiteError, match=r"abbr\.md:2: 'A' is already defined on line 1"):
+    f.write_text("*[A]: One.\n\n*[A]: Two.\n")
+    with pytest.raises(SiteError, match=r"abbr\.md:3: 'A' is already defined on line 1"):
+        generate.read_glossary(f, "abbr.md")
+    f.write_text("*[A]: One.\n*[B]: Two.\n")
+    with pytest.raises(SiteError, match=r"abbr\.md:2: separate definitions with a blank line"):
         generate.read_glossary(f, "abbr.md")
 
 
@@ -207,3 +210,8 @@ def test_generator_markers_in_code_are_left_alone(tmp_path: Path):
     assert generate.expand(md, tmp_path, "p.md", 0) == md
     with pytest.raises(SiteError, match=r"p\.md:3: unknown generator"):
         generate.expand("a\n\n<!-- generate: nope -->\n", tmp_path, "p.md", 0)
+
+
+def test_citation_before_a_colon_is_a_citation_but_a_link_definition_is_not():
+    groups = cite.find_groups("Trials [@a]: results.\n\n[@b]: https://example.org\n", "p.md")
+    assert [[c.key for c in g.cites] for g in groups] == [["a"]]

@@ -27,7 +27,8 @@ from sitekit.errors import SiteError, line_of, raise_all
 
 # A bracket group with no nested brackets that is not a link, image, footnote
 # reference or link definition: [text](url), [text][ref], [ref]: url, ![alt], [^1].
-_GROUP = re.compile(r"(?<![\\!\]])\[(?!\^)(?P<inner>[^\[\]]*)\](?![(\[:])")
+_GROUP = re.compile(r"(?<![\\!\]])\[(?!\^)(?P<inner>[^\[\]]*)\](?![(\[])")
+_LINK_DEFINITION = re.compile(r"(?m)^[ ]{0,3}\[[^\[\]]*\]:")
 _LOOKS_LIKE_CITATION = re.compile(r"(?:^|[\s;])@")
 _ITEM = re.compile(r"\s*(?P<prefix>[^@]*?)\s*@(?P<key>[^\s,;]*)(?P<rest>[^,]*?)\s*(?:,\s*(?P<loc>.*?))?\s*", re.S)
 
@@ -84,6 +85,8 @@ def find_groups(md: str, path: str, line_offset: int = 0) -> list[Group]:
         inner = m.group("inner")
         if m.start() in protected or not _LOOKS_LIKE_CITATION.search(inner):
             continue
+        if md.startswith(":", m.end()) and _LINK_DEFINITION.match(md, md.rfind("\n", 0, m.start()) + 1):
+            continue  # "[label]: url" at the start of a line is a link definition, not a citation
         line = line_of(md, m.start()) + line_offset
         cites = []
         for part in inner.split(";"):

@@ -101,14 +101,19 @@ def read_glossary(path: Path, display: str = GLOSSARY_FILE) -> list[tuple[str, s
     """[(term, definition)] from '*[TERM]: definition' lines; errors name the line."""
     terms, seen = [], {}
     text = path.read_text(encoding="utf-8")
-    in_comment = False
+    in_comment, previous_was_term = False, False
     for number, line in enumerate(text.split("\n"), start=1):
         stripped = line.strip()
         if in_comment or stripped.startswith("<!--"):
             in_comment = "-->" not in stripped
             continue
         if not stripped:
+            previous_was_term = False
             continue
+        if previous_was_term:
+            # One Markdown block holding hundreds of definitions makes every page's build quadratic.
+            raise SiteError(display, number, "separate definitions with a blank line (keeps the build fast)")
+        previous_was_term = True
         m = _ABBR.match(stripped)
         if not m:
             raise SiteError(display, number, "expected '*[TERM]: definition'")
