@@ -24,6 +24,7 @@ serve: $(STAMP)
 	$(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8000
 
 test: $(STAMP)
+	scripts/system-deps.sh
 	$(BIN)/python -m pytest
 
 build: $(STAMP)

@@ -224,7 +224,7 @@ def routes_table(ctx: Context) -> str:
 # The figure: an illustrative shape, C(t) = F * x * exp(1 - x) with x = t / Tmax, which
 # peaks at the cited time to peak with a height equal to the cited bioavailability.
 # The decline after the peak is schematic (no verified elimination half-life is used).
-FIG_W, FIG_H, LEFT, RIGHT, TOP, BOTTOM = 720, 400, 64, 700, 28, 330
+FIG_W, LEFT, RIGHT, TOP, BOTTOM = 720, 64, 700, 28, 330
 T_MAX_MIN = 240
 
 
@@ -247,7 +247,8 @@ def routes_figure(ctx: Context) -> str:
     routes = datafiles.routes(*ctx.data("routes.yml"), ctx.bib_keys)
     shown = [r for r in routes if not r.values["bioavailability_pct"].unknown and not r.values["tmax_min"].unknown]
     hidden = [r.name for r in routes if r not in shown]
-    parts = [f'<svg class="routes-figure" viewBox="0 0 {FIG_W} {FIG_H}" role="img" '
+    height = BOTTOM + 64 + 22 * len(shown)  # room for the legend below the plot
+    parts = [f'<svg class="routes-figure" viewBox="0 0 {FIG_W} {height}" role="img" '
              'aria-labelledby="routes-fig-title routes-fig-desc" xmlns="http://www.w3.org/2000/svg">',
              '<title id="routes-fig-title">Illustrative relative blood concentration of ketamine over time, by route</title>']
     desc = "; ".join(
@@ -272,9 +273,9 @@ def routes_figure(ctx: Context) -> str:
         d = " ".join(("M" if j == 0 else "L") + "{:.1f} {:.1f}".format(*_xy(t, c))
                      for j, (t, c) in enumerate(route_curve(f, tmax)))
         parts.append(f'<path class="curve curve-{i % 8}" d="{d}"><title>{e(r.name)}</title></path>')
-        ly = TOP + 14 + 20 * i
-        parts.append(f'<line class="curve curve-{i % 8}" x1="{RIGHT - 230}" y1="{ly - 4}" x2="{RIGHT - 200}" y2="{ly - 4}"/>'
-                     f'<text class="legend" x="{RIGHT - 194}" y="{ly}">{e(r.name)}</text>')
+        ly = BOTTOM + 70 + 22 * i
+        parts.append(f'<line class="curve curve-{i % 8}" x1="{LEFT}" y1="{ly - 5}" x2="{LEFT + 40}" y2="{ly - 5}"/>'
+                     f'<text class="legend" x="{LEFT + 50}" y="{ly}">{e(r.name)}</text>')
     parts.append("</svg>")
     missing = (f" Not shown, because no verified bioavailability or time to peak was found: {e(', '.join(hidden))}."
                if hidden else "")
