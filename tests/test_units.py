@@ -81,17 +81,19 @@ def test_render_ranges_and_duplicates():
     groups = cite.find_groups(md, "p.md")
     page = cite.render_page(md, groups, _refs(*"abcde"), "p.md")
     assert re.sub(r"<[^>]+>", "", page.superscripts[-1]) == "1–3,5"
-    assert page.markdown.count('<span class="cite-ph"') == 6 and "## References {#references}" in page.markdown
+    assert page.markdown.count("\u2063") == 7 and "## References {#references}" in page.markdown
 
 
 def test_fill_page_replaces_placeholders_and_detects_lost_citations():
     md = "One [@a]. Two [@b; @a]."
     page = cite.render_page(md, cite.find_groups(md, "p.md"), _refs("a", "b"), "p.md")
-    html = page.markdown  # stands in for rendered HTML: placeholders pass through Markdown unchanged
+    import markdown as pymarkdown
+    html = pymarkdown.markdown(page.markdown, extensions=["attr_list", "toc"])  # tokens pass through Markdown
+    assert "\u2063" not in cite.strip_tokens(html) and "One ." in cite.strip_tokens(html)
     out = cite.fill_page(html, page, _refs("a", "b"), "p.md", "../references/", "../legend/")
-    assert "cite-ph" not in out and "references-ph" not in out
+    assert "\u2063" not in out and "\u2064" not in out
     assert out.count('<li id="ref-') == 2 and '<sup class="citation" id="cite-2">' in out
-    lost = html.replace('<span class="cite-ph" data-n="1"></span>', "")
+    lost = html.replace("\u20631\u2064", "")
     with pytest.raises(SiteError, match="1 citation\\(s\\) did not survive"):
         cite.fill_page(lost, page, _refs("a", "b"), "p.md", "", "")
 
@@ -210,6 +212,11 @@ def test_generator_markers_in_code_are_left_alone(tmp_path: Path):
     assert generate.expand(md, tmp_path, "p.md", 0) == md
     with pytest.raises(SiteError, match=r"p\.md:3: unknown generator"):
         generate.expand("a\n\n<!-- generate: nope -->\n", tmp_path, "p.md", 0)
+
+
+def test_citation_in_a_heading_is_an_error():
+    with pytest.raises(SiteError, match=r"p\.md:2: citation \[@a\] in a heading"):
+        cite.find_groups("Text.\n## Results [@a]\n", "p.md")
 
 
 def test_citation_before_a_colon_is_a_citation_but_a_link_definition_is_not():

@@ -1,47 +1,53 @@
-"""Citations: ``[@key]`` -> numbered AMA references, strictly.
+"""Citations: ``[@key]`` -> numbered AMA references, strictly and fast.
 
 Why a hook: the design's citation engine is mkdocs-bibtex, but its own page
 handler drops locators, only warns on unknown keys, rewrites citations inside
-code and is slow with a CSL style. ``sitekit.engine.CitationsPlugin`` subclasses
-it to close those gaps; a subclass cannot be listed under ``plugins:`` without
-packaging the repository, so this hook hosts it. Its options are mkdocs-bibtex's
-own, read from ``extra.bibtex`` in mkdocs.yml.
+code and runs pandoc once per page. ``sitekit.engine.Citations`` keeps
+mkdocs-bibtex for formatting (pybtex + pandoc + CSL, batched and cached) and
+does the page work itself. Its options are mkdocs-bibtex's own, read from
+``extra.bibtex`` in mkdocs.yml. Citation markup is added after the search
+index has read each page (two page_context handlers around the search plugin).
 """
 
-from mkdocs.exceptions import ConfigurationError, PluginError
-from mkdocs.plugins import event_priority
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import CombinedEvent, event_priority
 
-from sitekit.engine import CitationsPlugin
+from sitekit.engine import Citations
 from sitekit.errors import SiteError
 
-_engine = CitationsPlugin()  # module-level: survives `mkdocs serve` rebuilds, keeping its caches
+_citations = Citations()  # module-level: survives `mkdocs serve` rebuilds, keeping its caches
+
+
+def _guard(fn, *args):
+    try:
+        return fn(*args)
+    except SiteError as exc:
+        raise PluginError(str(exc)) from exc
 
 
 def on_config(config):
-    errors, warnings = _engine.load_config(dict(config.extra.get("bibtex") or {}), config.config_file_path)
-    problems = [f"{name}: {err}" for name, err in errors + warnings]
-    if problems:
-        raise ConfigurationError("extra.bibtex in mkdocs.yml: " + "; ".join(problems))
-    try:
-        return _engine.on_config(config)
-    except SiteError as exc:
-        raise PluginError(str(exc)) from exc
+    return _guard(_citations.on_config, config)
 
 
 @event_priority(50)  # after generated content is inserted (priority 80), before Markdown runs
 def on_page_markdown(markdown, page, config, files):
-    try:
-        return _engine.on_page_markdown(markdown, page, config, files)
-    except SiteError as exc:
-        raise PluginError(str(exc)) from exc
+    return _guard(_citations.on_page_markdown, markdown, page, config, files)
 
 
 def on_env(env, config, files):
-    return _engine.on_env(env, config, files)
+    return _guard(_citations.on_env, env, config, files)
 
 
-def on_post_page(output, page, config):
-    try:
-        return _engine.on_post_page(output, page, config)
-    except SiteError as exc:
-        raise PluginError(str(exc)) from exc
+@event_priority(100)  # before the search plugin indexes the page
+def _before_search(context, page, config, nav):
+    _citations.before_search(page)
+    return context
+
+
+@event_priority(-100)  # after it
+def _after_search(context, page, config, nav):
+    _guard(_citations.after_search, page, config)
+    return context
+
+
+on_page_context = CombinedEvent(_before_search, _after_search)

@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 
 from sitekit.errors import SiteError
 
+# Bump when parse() or check() change, so cached check results are not reused.
+CHECK_VERSION = "1"
+
 ENTRY_TYPES = {"article", "book", "incollection", "inproceedings", "misc", "online", "report", "techreport"}
 SKIPPED_TYPES = {"comment", "preamble", "string"}
 
@@ -71,6 +74,11 @@ class Entry:
     line: int
     fields: dict[str, Field] = field(default_factory=dict)
     raw: str = ""  # the entry's exact source text (fingerprint for the format cache)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Entry":
+        fields = {k: Field(**v) for k, v in data["fields"].items()}
+        return cls(type=data["type"], key=data["key"], line=data["line"], fields=fields, raw=data["raw"])
 
     def get(self, name: str, default: str = "") -> str:
         f = self.fields.get(name)

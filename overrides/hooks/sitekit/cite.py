@@ -27,9 +27,9 @@ from sitekit.errors import SiteError, line_of, raise_all
 
 # A bracket group with no nested brackets that is not a link, image, footnote
 # reference or link definition: [text](url), [text][ref], [ref]: url, ![alt], [^1].
-_GROUP = re.compile(r"(?<![\\!\]])\[(?!\^)(?P<inner>[^\[\]]*)\](?![(\[])")
+_GROUP = re.compile(r"(?<![\\!\]])\[(?!\^)(?P<inner>(?:[^\[\]@]*[\s;])?@[^\[\]]*)\](?![(\[])")
 _LINK_DEFINITION = re.compile(r"(?m)^[ ]{0,3}\[[^\[\]]*\]:")
-_LOOKS_LIKE_CITATION = re.compile(r"(?:^|[\s;])@")
+_HEADING = re.compile(r"[ ]{0,3}#{1,6}[ \t]")
 _ITEM = re.compile(r"\s*(?P<prefix>[^@]*?)\s*@(?P<key>[^\s,;]*)(?P<rest>[^,]*?)\s*(?:,\s*(?P<loc>.*?))?\s*", re.S)
 
 
@@ -70,24 +70,40 @@ class PageCitations:
     superscripts: list[str] = field(default_factory=list)  # final HTML of each group, in order
 
 
-# Placeholders survive Markdown untouched and cost the HTML parsers (Markdown's and the search
-# index's) one empty element each; the real markup is put in after rendering (fill_page).
-INLINE_PLACEHOLDER = '<span class="cite-ph" data-n="{}"></span>'
-LIST_PLACEHOLDER = '<div class="references-ph"></div>'
-_INLINE_RE = re.compile(r'<span class="cite-ph" data-n="(\d+)"></span>')
+# Placeholders are invisible text tokens: Markdown passes them through untouched and no HTML
+# parser (Markdown's raw-HTML pass, the search indexer) has to parse citation markup, which was
+# most of the cost of citations on large sites. strip_tokens() gives the search index clean
+# text; fill_page() swaps in the real markup afterwards.
+_OPEN, _CLOSE = "\u2063", "\u2064"  # INVISIBLE SEPARATOR ... INVISIBLE PLUS
+INLINE_TOKEN = _OPEN + "{}" + _CLOSE
+LIST_TOKEN = _OPEN + "R" + _CLOSE
+_INLINE_RE = re.compile(_OPEN + r"(\d+)" + _CLOSE)
+_LIST_RE = re.compile(r"<p>" + LIST_TOKEN + r"</p>")
+_ANY_TOKEN = re.compile(r"(?:<p>)?" + _OPEN + r"(?:\d+|R)" + _CLOSE + r"(?:</p>)?")
+
+
+def strip_tokens(html: str) -> str:
+    """The rendered page without citation tokens (what the search index should see)."""
+    return _ANY_TOKEN.sub("", html)
 
 
 def find_groups(md: str, path: str, line_offset: int = 0) -> list[Group]:
     """Every citation group outside code, parsed strictly; raises on bad syntax."""
+    matches = list(_GROUP.finditer(md))
+    if not matches:
+        return []
     protected = mdscan.protected(md)
     groups, errors = [], []
-    for m in _GROUP.finditer(md):
+    for m in matches:
         inner = m.group("inner")
-        if m.start() in protected or not _LOOKS_LIKE_CITATION.search(inner):
+        if m.start() in protected:
             continue
         if md.startswith(":", m.end()) and _LINK_DEFINITION.match(md, md.rfind("\n", 0, m.start()) + 1):
             continue  # "[label]: url" at the start of a line is a link definition, not a citation
         line = line_of(md, m.start()) + line_offset
+        if _HEADING.match(md, md.rfind("\n", 0, m.start()) + 1):
+            errors.append(SiteError(path, line, f"citation [{inner.strip()}] in a heading: cite in the text below it"))
+            continue
         cites = []
         for part in inner.split(";"):
             problem = _parse_item(part, cites)
@@ -147,12 +163,12 @@ def render_page(md: str, groups: list[Group], keys: set[str] | Mapping[str, obje
             if anchor not in page.backrefs.setdefault(c.key, []):
                 page.backrefs[c.key].append(anchor)
         page.superscripts.append(_superscript(group, anchor, page.numbers))
-        pieces += [md[last:group.start], INLINE_PLACEHOLDER.format(index - 1)]
+        pieces += [md[last:group.start], INLINE_TOKEN.format(index - 1)]
         last = group.end
     pieces.append(md[last:])
     body = "".join(pieces)
     if page.numbers:
-        body = body.rstrip("\n") + f"\n\n## References {{#references}}\n\n{LIST_PLACEHOLDER}\n"
+        body = body.rstrip("\n") + f"\n\n## References {{#references}}\n\n{LIST_TOKEN}\n"
     page.markdown = body
     return page
 
@@ -167,10 +183,11 @@ def fill_page(html: str, page: PageCitations, references: Mapping[str, Reference
                                     "inside a link, image, attribute or raw HTML attribute?)")
     html = _INLINE_RE.sub(lambda m: page.superscripts[int(m.group(1))], html)
     if page.numbers:
-        if html.count(LIST_PLACEHOLDER) != 1:
+        lists = _LIST_RE.findall(html)
+        if len(lists) != 1:
             raise SiteError(path, None, "the References list placeholder did not survive Markdown rendering")
-        html = html.replace(LIST_PLACEHOLDER, reference_list(page.numbers, page.backrefs, references,
-                                                             bibliography_url, legend_url))
+        html = _LIST_RE.sub(lambda _: reference_list(page.numbers, page.backrefs, references,
+                                                     bibliography_url, legend_url), html, count=1)
     return html
 
 

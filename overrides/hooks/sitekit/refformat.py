@@ -72,6 +72,7 @@ class ReferenceFormatter:
     def lookup(self, entries: list[Entry]) -> tuple[dict[str, str], list[Entry]]:
         """({key: html} for cached entries, [entries that still need formatting])."""
         cache = self._load()
+        self._cached_count = len(cache)
         found, missing = {}, []
         for e in entries:
             hit = cache.get(self.fingerprint(e))
@@ -80,6 +81,10 @@ class ReferenceFormatter:
             else:
                 found[e.key] = hit
         return found, missing
+
+    def stale(self, entries: list[Entry]) -> bool:
+        """True if the cache holds entries that are no longer in the bibliography."""
+        return getattr(self, "_cached_count", 0) != len(entries)
 
     def format_missing(self, registry, missing: list[Entry]) -> dict[str, str]:
         """Format entries in one engine call (pandoc + citeproc + CSL)."""
