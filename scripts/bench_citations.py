@@ -159,14 +159,15 @@ def _wait_for(proc: subprocess.Popen, marker: str, timeout: float = 180) -> None
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", nargs="*", default=DEFAULT_SIZES, help="PAGES:ENTRIES pairs")
-    parser.add_argument("--repeat", type=int, default=1, help="builds per measurement (median is reported)")
+    parser.add_argument("--repeat", type=int, default=0,
+                        help="builds per measurement, median reported (default: 7 for small sites down to 1 for 500 pages)")
     parser.add_argument("--no-serve", action="store_true", help="skip the mkdocs serve rebuild measurement")
     args = parser.parse_args()
     print(f"{'pages':>6} {'entries':>8} {'floor s':>8} {'cold s':>8} {'warm s':>8} {'cold/floor':>11} {'warm/floor':>11}")
     rows = []
     for size in args.sizes:
         pages, entries = map(int, size.split(":"))
-        r = bench_size(pages, entries, args.repeat)
+        r = bench_size(pages, entries, args.repeat or max(1, min(7, 350 // pages)))
         rows.append(r)
         print(f"{pages:>6} {entries:>8} {r['floor']:>8.2f} {r['cold']:>8.2f} {r['warm']:>8.2f} "
               f"{r['cold'] / r['floor']:>10.2f}x {r['warm'] / r['floor']:>10.2f}x", flush=True)
@@ -174,7 +175,7 @@ def main() -> None:
         per_page = [(r["cold"] - r["floor"]) / r["pages"] for r in rows]
         print("citation overhead per page (cold, s):", " ".join(f"{x:.4f}" for x in per_page))
     if not args.no_serve:
-        times = serve_rebuild(max(args.repeat, 3))
+        times = serve_rebuild(max(args.repeat, 5))
         print(f"mkdocs serve rebuild after editing one page: median {statistics.median(times):.2f} s "
               f"(runs: {', '.join(f'{t:.2f}' for t in times)})")
 

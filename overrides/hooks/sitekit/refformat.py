@@ -21,7 +21,6 @@ from importlib import metadata
 from pathlib import Path
 
 import markdown as pymarkdown
-from mkdocs_bibtex.citation import Citation, CitationBlock
 
 from sitekit.bibfile import Entry
 from sitekit.errors import SiteError
@@ -63,7 +62,7 @@ class ReferenceFormatter:
         csl = Path(csl_path).read_text(encoding="utf-8")
         # pandoc ships inside pypandoc-binary, so its wheel version pins the formatter (no subprocess needed)
         self.salt = _digest(FORMAT_VERSION, csl, metadata.version("pypandoc-binary"), metadata.version("mkdocs-bibtex"))
-        self._md = pymarkdown.Markdown()
+        self._md = None  # created on first use: warm builds never convert anything
         self.formatted_count = 0  # entries actually sent to pandoc in the last run
 
     def fingerprint(self, entry: Entry) -> str:
@@ -91,6 +90,8 @@ class ReferenceFormatter:
         self.formatted_count = len(missing)
         if not missing:
             return {}
+        from mkdocs_bibtex.citation import Citation, CitationBlock  # the engine loads only when needed
+
         blocks = [CitationBlock(citations=[Citation(key=e.key)]) for e in missing]
         _, texts = registry._process_with_pandoc(blocks)
         out = {}
@@ -106,6 +107,8 @@ class ReferenceFormatter:
 
     def to_html(self, text: str) -> str:
         """Pandoc Markdown for one reference -> inline HTML."""
+        if self._md is None:
+            self._md = pymarkdown.Markdown()
         self._md.reset()
         out = self._md.convert(unwrap_pandoc_spans(text)).strip()
         if out.startswith("<p>") and out.endswith("</p>"):
