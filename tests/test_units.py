@@ -202,8 +202,8 @@ def test_glossary_file_errors(tmp_path: Path):
     f.write_text("*[A]: One.\n\n*[A]: Two.\n")
     with pytest.raises(SiteError, match=r"abbr\.md:3: 'A' is already defined on line 1"):
         generate.read_glossary(f, "abbr.md")
-    f.write_text("*[A]: One.\n*[B]: Two.\n")
-    with pytest.raises(SiteError, match=r"abbr\.md:2: separate definitions with a blank line"):
+    f.write_text("".join(f"*[T{i}]: D.\n" for i in range(61)))
+    with pytest.raises(SiteError, match=r"abbr\.md:61: more than 60 definitions in one paragraph"):
         generate.read_glossary(f, "abbr.md")
 
 

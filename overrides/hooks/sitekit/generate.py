@@ -94,6 +94,7 @@ def evidence_types(ctx: Context) -> str:
 # Glossary: the abbreviations file that pymdownx.snippets appends to every page
 # (abbr tooltips) is also the glossary's only source, so the two cannot differ.
 GLOSSARY_FILE = "includes/abbreviations.md"
+MAX_BLOCK = 60  # definitions per paragraph: one paragraph per letter keeps the file readable
 _ABBR = re.compile(r"^\*\[(?P<term>[^\]]+)\]:[ \t]+(?P<definition>\S.*)$")
 
 
@@ -101,19 +102,20 @@ def read_glossary(path: Path, display: str = GLOSSARY_FILE) -> list[tuple[str, s
     """[(term, definition)] from '*[TERM]: definition' lines; errors name the line."""
     terms, seen = [], {}
     text = path.read_text(encoding="utf-8")
-    in_comment, previous_was_term = False, False
+    in_comment, previous_was_term = False, 0
     for number, line in enumerate(text.split("\n"), start=1):
         stripped = line.strip()
         if in_comment or stripped.startswith("<!--"):
             in_comment = "-->" not in stripped
             continue
         if not stripped:
-            previous_was_term = False
+            previous_was_term = 0
             continue
-        if previous_was_term:
+        if previous_was_term >= MAX_BLOCK:
             # One Markdown block holding hundreds of definitions makes every page's build quadratic.
-            raise SiteError(display, number, "separate definitions with a blank line (keeps the build fast)")
-        previous_was_term = True
+            raise SiteError(display, number, f"more than {MAX_BLOCK} definitions in one paragraph: add a blank line "
+                                             "(one paragraph per letter)")
+        previous_was_term += 1
         m = _ABBR.match(stripped)
         if not m:
             raise SiteError(display, number, "expected '*[TERM]: definition'")
