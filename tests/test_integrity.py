@@ -315,3 +315,42 @@ def test_missing_abbreviations_file_fails(tiny):
             if isinstance(ext, dict) and "pymdownx.snippets" in ext:
                 ext["pymdownx.snippets"]["auto_append"] = ["includes/missing.md"]
     fails_with(tiny(config_changes=drop), r"missing\.md")
+
+
+def test_pages_built_before_formatting_finishes_are_completed_after_the_build(tmp_path, monkeypatch):
+    """With a cold cache and a slow engine, pages rendered early keep tokens until the build ends."""
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    import conftest
+    from sitekit import engine
+
+    slow = engine.format_with_engine
+
+    def slow_engine(*args):
+        time.sleep(2)
+        return slow(*args)
+
+    monkeypatch.setattr(engine, "format_with_engine", slow_engine)
+    monkeypatch.setattr(engine, "_executor", lambda: ThreadPoolExecutor(max_workers=1))
+    root = tmp_path / "tiny"
+    (root / "docs").mkdir(parents=True)
+    (root / "includes").mkdir()
+    (root / "includes" / "abbreviations.md").write_text("*[RCT]: Randomised trial.\n")
+    (root / "references.bib").write_text(GOOD_BIB)
+    (root / "docs" / "index.md").write_text(page("A claim [@smith2020ketamine; @jones2021second].\n"))
+    config_dict = conftest.tiny_config(root)
+    import yaml
+    (root / "mkdocs.yml").write_text(yaml.safe_dump(config_dict))
+    monkeypatch.chdir(root)
+    config = load_config(str(root / "mkdocs.yml"), site_dir=str(root / "site"))
+    started = time.perf_counter()
+    build(config)
+    assert time.perf_counter() - started >= 2  # the build really waited for the slow engine at the end
+    html = (root / "site" / "index.html").read_text(encoding="utf-8")
+    assert "\u2063" not in html
+    assert re.sub(r"<[^>]+>", "", re.search(r'<sup class="citation".*?</sup>', html).group()) == "1,2"
+    assert html.count('<li id="ref-') == 2

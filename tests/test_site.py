@@ -189,3 +189,12 @@ def test_edit_link_and_search(site):
     html = site.html("what-is-ketamine/index.html")
     assert "edit/main/docs/what-is-ketamine.md" in html
     assert (site.site / "search" / "search_index.json").exists()
+
+
+def test_search_index_has_page_text_but_no_citation_tokens_or_markup(site):
+    index = (site.site / "search" / "search_index.json").read_text(encoding="utf-8")
+    assert "\\u2063" not in index and "\u2063" not in index and "\u2064" not in index
+    data = json.loads(index)
+    section = next(d for d in data["docs"] if d["location"] == "what-is-ketamine/#a-medicine-with-two-lives")
+    assert "Ketamine is a general anesthetic" in section["text"]
+    assert "citation-ref" not in index

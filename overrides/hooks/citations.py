@@ -51,3 +51,7 @@ def _after_search(context, page, config, nav):
 
 
 on_page_context = CombinedEvent(_before_search, _after_search)
+
+
+def on_post_build(config):
+    _guard(_citations.on_post_build, config)

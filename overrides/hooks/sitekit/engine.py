@@ -17,7 +17,10 @@ This class closes those gaps:
   Markdown runs and real markup after the search index has read the page, so no
   HTML parser ever parses citation markup;
 * ``\\full_bibliography`` renders every entry with a stable anchor and the pages
-  that cite it.
+  that cite it;
+* nothing waits for the engine until it must: a page rendered before pandoc
+  has finished keeps its tokens, and its written file is completed when the
+  build ends, so formatting overlaps the whole build.
 
 The options are mkdocs-bibtex's own (``extra.bibtex`` in mkdocs.yml), checked
 here with the same names and types and handed to the engine unchanged.
@@ -117,6 +120,7 @@ class Citations:
         self._pending: Future | None = None
         self._references: dict[str, cite.Reference] | None = None
         self.files = None
+        self.deferred: list = []
 
     # -- configuration -----------------------------------------------------
     def on_config(self, config):
@@ -150,7 +154,7 @@ class Citations:
         elif formatter.stale(entries):
             formatter.save(entries, self._texts)  # drop old versions of edited entries
         self._references = None
-        self.pages, self.saved, self.cited_on = {}, {}, {}
+        self.pages, self.saved, self.cited_on, self.deferred = {}, {}, {}, []
         return config
 
     @staticmethod
@@ -217,39 +221,55 @@ class Citations:
         return markdown
 
     def on_env(self, env, config, files):
-        """All pages are rendered: fill the full bibliography (with 'Cited on') before search indexing."""
+        """Every page's Markdown is rendered and every citation counted."""
         self.files = files
-        references = self.references()
-        for file in files.documentation_pages():
-            page = file.page
-            if page is None or not page.content or BIBLIOGRAPHY_PLACEHOLDER not in page.content:
-                continue
-            legend_url = get_relative_url(self._url_of(files, self.legend_page), page.url)
-            order = sorted(self.entries, key=lambda k: _sort_key(self.entries[k]))
-            cited = {
-                key: [(get_relative_url(p.url, page.url), p.title or p.url) for p in sorted(pages, key=lambda p: p.url)]
-                for key, pages in self.cited_on.items()
-            }
-            html = cite.fill_cited_on(cite.bibliography(references, order, legend_url), cited)
-            page.content = page.content.replace(BIBLIOGRAPHY_PLACEHOLDER, html, 1)
         return env
 
+    def _ready(self) -> bool:
+        return self._pending is None or self._pending.done()
+
     def before_search(self, page) -> None:
-        """The search index reads page.content next: give it the page without citation tokens."""
+        """The search index reads page.content next: give it clean text (and the full bibliography)."""
+        if page.content and BIBLIOGRAPHY_PLACEHOLDER in page.content:
+            page.content = page.content.replace(BIBLIOGRAPHY_PLACEHOLDER, self._bibliography(page), 1)
         result = self.pages.get(page.file.src_uri)
         if result is not None and result.superscripts and page.content:
             self.saved[page.file.src_uri] = page.content
             page.content = cite.strip_tokens(page.content)
 
+    def _bibliography(self, page) -> str:
+        legend_url = get_relative_url(self._url_of(self.files, self.legend_page), page.url)
+        order = sorted(self.entries, key=lambda k: _sort_key(self.entries[k]))
+        cited = {
+            key: [(get_relative_url(p.url, page.url), p.title or p.url) for p in sorted(pages, key=lambda p: p.url)]
+            for key, pages in self.cited_on.items()
+        }
+        return cite.fill_cited_on(cite.bibliography(self.references(), order, legend_url), cited)
+
     def after_search(self, page, config) -> None:
-        """Put the citation markup and the reference list into the page before the theme renders it."""
+        """Put the citation markup back, now if the references are formatted, else after the build."""
         saved = self.saved.pop(page.file.src_uri, None)
         if saved is None:
             return
-        result = self.pages[page.file.src_uri]
+        if self._ready():
+            page.content = self._fill(saved, page, config)
+        else:
+            page.content = saved  # tokens stay; on_post_build fills the written file
+            self.deferred.append(page)
+
+    def _fill(self, html: str, page, config) -> str:
         bib_url = get_relative_url(self._url_of(self.files, self.bibliography_page), page.url)
         legend_url = get_relative_url(self._url_of(self.files, self.legend_page), page.url)
-        page.content = cite.fill_page(saved, result, self.references(), source_path(page, config), bib_url, legend_url)
+        return cite.fill_page(html, self.pages[page.file.src_uri], self.references(), source_path(page, config),
+                              bib_url, legend_url)
+
+    def on_post_build(self, config) -> None:
+        """Pages built while pandoc was still formatting: fill their citations in the written files."""
+        for page in self.deferred:
+            path = Path(page.file.abs_dest_path)
+            path.write_text(self._fill(path.read_text(encoding="utf-8"), page, config), encoding="utf-8")
+        self.deferred = []
+        self.references()  # a build without citations still finishes (and caches) the formatting
 
     @staticmethod
     def _url_of(files, src_uri: str) -> str:
