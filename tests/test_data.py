@@ -212,3 +212,54 @@ def test_diagram_is_inlined_with_its_text_alternative(tiny):
 def test_bad_diagram_fails(tiny, svg, expected):
     build = tiny({"mechanism/index.md": with_marker("mechanism-diagram"), "assets/diagrams/mechanism.svg": svg})
     fails_with(build, r"docs/assets/diagrams/mechanism\.svg: .*" + re.escape(expected))
+
+
+# --- the real site: every generated block matches its data file ---------------
+
+def _load(name):
+    import yaml
+
+    from conftest import ROOT
+    return yaml.safe_load((ROOT / "data" / name).read_text(encoding="utf-8"))
+
+
+def test_real_timeline_matches_its_data_file(site):
+    events = _load("timeline.yml")
+    assert len(events) >= 15
+    html = site.html("history/index.html")
+    rendered = re.findall(r'<li class="timeline-event">(.*?)</li>', html, re.S)
+    assert len(rendered) == len(events)
+    for event, li in zip(events, rendered):
+        assert generate.e(event["title"]) in li
+        numbers = re.sub(r"<[^>]+>", "", re.search(r'<sup class="citation".*?</sup>', li).group())
+        assert numbers, f"no citation on {event['date']}"
+
+
+def test_real_routes_table_and_figure_match_their_data_file(site):
+    routes = _load("routes.yml")["routes"]
+    html = site.html("routes/index.html")
+    rows = re.findall(r'<tr id="route-([a-z-]+)">(.*?)</tr>', html, re.S)
+    assert [r[0] for r in rows] == [r["id"] for r in routes]
+    for (rid, cells), route in zip(rows, routes):
+        for cell in re.findall(r"<td>(.*?)</td>", cells, re.S):
+            assert '<sup class="citation"' in cell or "No verified data" in cell, (rid, cell)
+    drawn = re.findall(r'<path class="curve curve-\d" d="[^"]+"><title>([^<]+)</title>', html)
+    known = [r["name"] for r in routes if not r["bioavailability_pct"].get("unknown") and not r["tmax_min"].get("unknown")]
+    assert drawn == known and len(drawn) >= 2
+    assert "Illustrative model, not dosing guidance." in html
+
+
+def test_real_adverse_effects_table_matches_its_data_file(site):
+    rows = _load("adverse_effects.yml")
+    html = site.html("safety/index.html")
+    rendered = re.findall(r'<table class="effects-table">.*?</table>', html, re.S)[0]
+    cells = re.findall(r'<tr><th scope="row">(.*?)</th><td>(.*?)</td>', rendered, re.S)
+    assert len(cells) == len(rows) >= 12
+    assert all('<sup class="citation"' in source for _, source in cells)
+
+
+def test_real_grades_table_matches_its_data_file(site):
+    rows = _load("grades.yml")
+    html = site.html("evidence/index.html")
+    rendered = re.findall(r'<span class="grade grade-([ABCD])">', html)
+    assert rendered == [r["grade"] for r in rows]

@@ -354,3 +354,16 @@ def test_pages_built_before_formatting_finishes_are_completed_after_the_build(tm
     assert "\u2063" not in html
     assert re.sub(r"<[^>]+>", "", re.search(r'<sup class="citation".*?</sup>', html).group()) == "1,2"
     assert html.count('<li id="ref-') == 2
+
+
+def test_citation_numbers_are_kept_apart_from_authors_footnotes(tiny):
+    body = "A note.[^aside] A claim [@smith2020ketamine]. More [@jones2021second].\n\n[^aside]: An author's aside.\n"
+    build = tiny({"index.md": page(body)})
+    assert build.ok, build.output
+    html = build.html()
+    note = re.search(r'<sup id="fnref:aside"><a class="footnote-ref" href="#fn:aside">(\d)</a></sup>', html)
+    assert note and note.group(1) == "1"  # the footnote counts on its own ...
+    assert re.findall(r'aria-label="Reference (\d)"', html) == ["1", "2"]  # ... and so do citations
+    assert 'class="citation-ref"' not in re.search(r'<sup id="fnref:aside">.*?</sup>', html).group()
+    css = (build.site / "stylesheets" / "site.css").read_text()
+    assert 'sup[id^="fnref"] > a.footnote-ref::before { content: "note\\00a0"; }' in css
