@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import textwrap
 from importlib import metadata
-from pathlib import Path
 
 import pytest
 from mkdocs_bibtex.citation import Citation, CitationBlock

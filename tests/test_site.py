@@ -7,7 +7,6 @@ import re
 from html import escape as html_escape
 from html import unescape as html_unescape
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 

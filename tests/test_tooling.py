@@ -7,7 +7,7 @@ import subprocess
 
 import yaml
 
-from conftest import ROOT, page, run_build
+from conftest import ROOT, run_build
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 

@@ -222,3 +222,25 @@ def test_citation_in_a_heading_is_an_error():
 def test_citation_before_a_colon_is_a_citation_but_a_link_definition_is_not():
     groups = cite.find_groups("Trials [@a]: results.\n\n[@b]: https://example.org\n", "p.md")
     assert [[c.key for c in g.cites] for g in groups] == [["a"]]
+
+
+def test_bib_keys_quick_scan_matches_the_parser():
+    text = "@comment{x}\n@article{a2020x,\n title={T}}\n  @misc{ b-2 , title={U}}\n"
+    assert bibfile.keys(text) == {e.key for e in bibfile.parse(text)} == {"a2020x", "b-2"}
+
+
+# --- fast abbreviation reader ------------------------------------------------
+
+def test_fast_abbreviation_reader_gives_the_same_tooltips():
+    import markdown
+
+    from sitekit.mdabbr import FastAbbreviations
+
+    source = "The NMDA receptor and TRD.\n\n*[NMDA]: N-methyl-D-aspartate.\n*[TRD]: Treatment-resistant depression.\n"
+    standard = markdown.markdown(source, extensions=["abbr"])
+    fast = markdown.markdown(source, extensions=["abbr", FastAbbreviations()])
+    assert fast == standard and '<abbr title="N-methyl-D-aspartate.">NMDA</abbr>' in fast
+    mixed = "*[NMDA]: N-methyl-D-aspartate.\nnot a definition\n\nNMDA.\n"
+    assert markdown.markdown(mixed, extensions=["abbr", FastAbbreviations()]) == markdown.markdown(mixed, extensions=["abbr"])
+    with pytest.raises(ValueError, match="needs the 'abbr' extension"):
+        markdown.markdown("x", extensions=[FastAbbreviations()])

@@ -22,12 +22,11 @@ _bib_keys: frozenset = frozenset()
 def on_config(config):
     """Data files cite references.bib keys; know them so a bad key names the data file's line."""
     global _bib_keys
-    root = Path(config.config_file_path).parent
-    bib = root / config.extra.get("bibtex", {}).get("bib_file", "references.bib")
+    bib = Path(config.config_file_path).parent / config.extra.get("bibtex", {}).get("bib_file", "references.bib")
     try:
-        _bib_keys = frozenset(e.key for e in bibfile.parse(bib.read_text(encoding="utf-8"), bib.name))
-    except (OSError, SiteError):
-        _bib_keys = frozenset()  # the citations hook reports bibliography problems
+        _bib_keys = bibfile.keys(bib.read_text(encoding="utf-8"))
+    except OSError:
+        _bib_keys = frozenset()  # the citations hook reports a missing bibliography
     return config
 
 

@@ -175,6 +175,11 @@ def parse(text: str, path: str = "references.bib") -> list[Entry]:
         entries.append(entry)
 
 
+def keys(text: str) -> frozenset[str]:
+    """The citation keys defined in a .bib file (a quick scan; parse() does the checking)."""
+    return frozenset(re.findall(r"(?m)^\s*@(?!comment|string|preamble)\w+\s*\{\s*([^,\s]+)\s*,", text, re.I))
+
+
 def _parse_fields(r: _Reader, entry: Entry) -> None:
     text = r.text
     while True:

@@ -63,7 +63,6 @@ class ReferenceFormatter:
         # pandoc ships inside pypandoc-binary, so its wheel version pins the formatter (no subprocess needed)
         self.salt = _digest(FORMAT_VERSION, csl, metadata.version("pypandoc-binary"), metadata.version("mkdocs-bibtex"))
         self._md = None  # created on first use: warm builds never convert anything
-        self.formatted_count = 0  # entries actually sent to pandoc in the last run
 
     def fingerprint(self, entry: Entry) -> str:
         return _digest(self.salt, entry.raw)
@@ -87,7 +86,6 @@ class ReferenceFormatter:
 
     def format_missing(self, registry, missing: list[Entry]) -> dict[str, str]:
         """Format entries in one engine call (pandoc + citeproc + CSL)."""
-        self.formatted_count = len(missing)
         if not missing:
             return {}
         from mkdocs_bibtex.citation import Citation, CitationBlock  # the engine loads only when needed
