@@ -244,3 +244,12 @@ def test_fast_abbreviation_reader_gives_the_same_tooltips():
     assert markdown.markdown(mixed, extensions=["abbr", FastAbbreviations()]) == markdown.markdown(mixed, extensions=["abbr"])
     with pytest.raises(ValueError, match="needs the 'abbr' extension"):
         markdown.markdown("x", extensions=[FastAbbreviations()])
+
+
+def test_strip_tokens_keeps_paragraph_markup_around_inline_citations():
+    md = "[@a] opens a paragraph.\n"
+    page = cite.render_page(md, cite.find_groups(md, "p.md"), _refs("a"), "p.md")
+    import markdown as pymarkdown
+    html = pymarkdown.markdown(page.markdown, extensions=["attr_list", "toc"])
+    stripped = cite.strip_tokens(html)
+    assert stripped.count("<p>") == stripped.count("</p>") == 1 and "opens a paragraph." in stripped

@@ -57,7 +57,6 @@ class Reference:
     doi: str = ""
     pmid: str = ""
     pmcid: str = ""
-    url: str = ""
 
 
 @dataclass
@@ -79,7 +78,7 @@ INLINE_TOKEN = _OPEN + "{}" + _CLOSE
 LIST_TOKEN = _OPEN + "R" + _CLOSE
 _INLINE_RE = re.compile(_OPEN + r"(\d+)" + _CLOSE)
 _LIST_RE = re.compile(r"<p>" + LIST_TOKEN + r"</p>")
-_ANY_TOKEN = re.compile(r"(?:<p>)?" + _OPEN + r"(?:\d+|R)" + _CLOSE + r"(?:</p>)?")
+_ANY_TOKEN = re.compile(_LIST_RE.pattern + "|" + _INLINE_RE.pattern)
 
 
 def strip_tokens(html: str) -> str:
@@ -192,10 +191,10 @@ def fill_page(html: str, page: PageCitations, references: Mapping[str, Reference
 
 
 def _superscript(group: Group, anchor: str, numbers: dict[str, int]) -> str:
-    def link(c: Cite, text: str | None = None) -> str:
+    def link(c: Cite) -> str:
         n = numbers[c.key]
         return (f'<a class="footnote-ref citation-ref" href="#ref-{c.key}" '
-                f'aria-label="Reference {n}">{text or n}</a>')
+                f'aria-label="Reference {n}">{n}</a>')
 
     items = sorted(group.cites, key=lambda c: numbers[c.key])
     parts, run = [], []

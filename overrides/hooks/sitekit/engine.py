@@ -191,7 +191,7 @@ class Citations:
                 self._formatter.save(self._all_entries, self._texts)
             self._references = {
                 k: cite.Reference(key=k, html=self._texts[k], evidence=e.get("evidence"), doi=e.get("doi"),
-                                  pmid=e.get("pmid"), pmcid=e.get("pmcid"), url=e.get("url"))
+                                  pmid=e.get("pmid"), pmcid=e.get("pmcid"))
                 for k, e in self.entries.items()
             }
         return self._references
