@@ -67,6 +67,7 @@ class PageCitations:
     numbers: dict[str, int] = field(default_factory=dict)  # key -> number, in order of first use
     backrefs: dict[str, list[str]] = field(default_factory=dict)  # key -> anchors of the groups citing it
     superscripts: list[str] = field(default_factory=list)  # final HTML of each group, in order
+    groups: list[list[Cite]] = field(default_factory=list)  # the citations of each group, in order
 
 
 # Placeholders are invisible text tokens: Markdown passes them through untouched and no HTML
@@ -162,6 +163,7 @@ def render_page(md: str, groups: list[Group], keys: set[str] | Mapping[str, obje
             if anchor not in page.backrefs.setdefault(c.key, []):
                 page.backrefs[c.key].append(anchor)
         page.superscripts.append(_superscript(group, anchor, page.numbers))
+        page.groups.append(group.cites)
         pieces += [md[last:group.start], INLINE_TOKEN.format(index - 1)]
         last = group.end
     pieces.append(md[last:])
@@ -188,6 +190,31 @@ def fill_page(html: str, page: PageCitations, references: Mapping[str, Reference
         html = _LIST_RE.sub(lambda _: reference_list(page.numbers, page.backrefs, references,
                                                      bibliography_url, legend_url), html, count=1)
     return html
+
+
+_REFERENCES_SECTION = re.compile(r'<h2 id="references">References.*?</h2>\s*' + _LIST_RE.pattern, re.S)
+
+
+def renumber(html: str, page: PageCitations, numbers: dict[str, int], backrefs: dict[str, list[str]],
+             anchor_prefix: str) -> str:
+    """One page of a multi-page document (the printable edition) with numbers shared across pages.
+
+    ``html`` is the rendered page still holding its tokens. Its own References section is
+    dropped (the document has one merged list); each group is numbered from ``numbers`` (updated
+    in order of first use) and its anchor, ``{anchor_prefix}cite-N``, is added to ``backrefs``.
+    """
+    html = _REFERENCES_SECTION.sub("", html, count=1)
+
+    def repl(m: re.Match) -> str:
+        i = int(m.group(1))
+        anchor = f"{anchor_prefix}cite-{i + 1}"
+        for c in page.groups[i]:
+            numbers.setdefault(c.key, len(numbers) + 1)
+            if anchor not in backrefs.setdefault(c.key, []):
+                backrefs[c.key].append(anchor)
+        return _superscript(Group(0, 0, 0, page.groups[i]), anchor, numbers)
+
+    return _INLINE_RE.sub(repl, html)
 
 
 def _superscript(group: Group, anchor: str, numbers: dict[str, int]) -> str:
@@ -239,7 +266,8 @@ def reference_meta(ref: Reference, legend_url: str) -> str:
 
 
 def reference_list(numbers: dict[str, int], backrefs: dict[str, list[str]],
-                   references: Mapping[str, Reference], bibliography_url: str, legend_url: str) -> str:
+                   references: Mapping[str, Reference], bibliography_url: str | None, legend_url: str) -> str:
+    """The numbered reference list; ``bibliography_url`` None leaves out the link to the References page."""
     lines = ['<ol class="references">']
     for key, n in sorted(numbers.items(), key=lambda kv: kv[1]):
         ref = references[key]
@@ -252,9 +280,10 @@ def reference_list(numbers: dict[str, int], backrefs: dict[str, list[str]],
             back = f"^ {letters}"
         lines.append(
             f'<li id="ref-{key}" value="{n}"><span class="citation-backlinks">{back}</span> '
-            f'<span class="reference-text">{ref.html}</span> {reference_meta(ref, legend_url)} '
-            f'<a class="reference-bib-link" href="{bibliography_url}#bib-{key}" '
-            f'title="Full entry and every page that cites it">All citing pages</a></li>'
+            f'<span class="reference-text">{ref.html}</span> {reference_meta(ref, legend_url)}'
+            + (f' <a class="reference-bib-link" href="{bibliography_url}#bib-{key}" '
+               f'title="Full entry and every page that cites it">All citing pages</a>' if bibliography_url else "")
+            + "</li>"
         )
     lines.append("</ol>")
     return "\n".join(lines)

