@@ -1,0 +1,154 @@
+"""What a page says about itself to machines and to people citing it.
+
+Why: search engines, reference managers and social previews read structured
+metadata, and a medical page should state its review date and its sources there
+too. Everything is generated from the page's front matter and the references it
+cites, so there is nothing extra for contributors to keep in step:
+
+* ``medical_webpage`` -> schema.org ``MedicalWebPage`` JSON-LD: name, description,
+  ``lastReviewed``, ``about`` (the drug), ``medicalAudience``, and a ``citation``
+  for every reference the page cites (with DOI and PubMed identifiers);
+* ``open_graph`` -> Open Graph / Twitter card tags;
+* ``page_citation`` -> "Cite this page" in AMA style and as BibTeX.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from sitekit import bibfile
+
+AUTHOR = "Ketamine Explained contributors"
+DRUG = {
+    "@type": "Drug",
+    "name": "Ketamine",
+    "nonProprietaryName": "ketamine",
+    "alternateName": ["ketamine hydrochloride", "esketamine (S-ketamine)", "arketamine (R-ketamine)"],
+}
+AUDIENCE = [
+    {"@type": "PeopleAudience", "audienceType": "Patients and families"},
+    {"@type": "MedicalAudience", "audienceType": "Clinicians and students"},
+]
+
+_MONTHS = "jan feb mar apr may jun jul aug sep oct nov dec".split()
+
+
+def plain(text: str) -> str:
+    """BibTeX field text as plain text: no protective braces, TeX escapes or '--'."""
+    text = re.sub(r"\\([&%$#_])", r"\1", text)
+    text = text.replace("---", "—").replace("--", "–").replace("~", " ")
+    return re.sub(r"\s+", " ", text.replace("{", "").replace("}", "")).strip()
+
+
+def _person(name: str) -> dict:
+    name = plain(name)
+    if "," in name:
+        family, given = (p.strip() for p in name.split(",", 1))
+        return {"@type": "Person", "name": f"{given} {family}".strip(), "familyName": family, "givenName": given}
+    return {"@type": "Organization", "name": name}
+
+
+def scholarly_work(entry: bibfile.Entry) -> dict:
+    """One bibliography entry as a schema.org citation."""
+    work: dict = {"@type": "ScholarlyArticle" if entry.type == "article" else "CreativeWork",
+                  "name": plain(entry.get("title"))}
+    authors = entry.get("author")
+    if authors:
+        work["author"] = [_person(a) for a in bibfile.split_authors(authors)]
+    if entry.get("year"):
+        work["datePublished"] = entry.get("year")
+    container = entry.get("journal") or entry.get("publisher") or entry.get("institution")
+    if container:
+        work["isPartOf" if entry.get("journal") else "publisher"] = {
+            "@type": "Periodical" if entry.get("journal") else "Organization", "name": plain(container)}
+    identifiers = []
+    if entry.get("doi"):
+        identifiers.append({"@type": "PropertyValue", "propertyID": "DOI", "value": entry.get("doi")})
+        work["sameAs"] = f"https://doi.org/{entry.get('doi')}"
+    if entry.get("pmid"):
+        identifiers.append({"@type": "PropertyValue", "propertyID": "PMID", "value": entry.get("pmid")})
+    if identifiers:
+        work["identifier"] = identifiers
+    url = entry.get("url") or (f"https://doi.org/{entry.get('doi')}" if entry.get("doi") else "") or (
+        f"https://pubmed.ncbi.nlm.nih.gov/{entry.get('pmid')}/" if entry.get("pmid") else "")
+    if url:
+        work["url"] = url
+    return work
+
+
+def medical_webpage(*, title: str, description: str, reviewed: dt.date, url: str, site_name: str, site_url: str,
+                    cited: list[bibfile.Entry], next_review: dt.date | None = None) -> dict:
+    """schema.org MedicalWebPage for one page."""
+    data = {
+        "@context": "https://schema.org",
+        "@type": "MedicalWebPage",
+        "name": title,
+        "headline": title,
+        "description": description,
+        "url": url,
+        "inLanguage": "en",
+        "lastReviewed": reviewed.isoformat(),
+        "dateModified": reviewed.isoformat(),
+        "about": DRUG,
+        "medicalAudience": AUDIENCE,
+        "author": {"@type": "Organization", "name": AUTHOR, "url": site_url},
+        "publisher": {"@type": "Organization", "name": site_name, "url": site_url},
+        "isPartOf": {"@type": "WebSite", "name": site_name, "url": site_url},
+        "citation": [scholarly_work(e) for e in cited],
+    }
+    if next_review:
+        data["expires"] = next_review.isoformat()  # schema.org: when the content may no longer be current
+    return data
+
+
+def open_graph(*, title: str, description: str, url: str, site_name: str, reviewed: dt.date) -> list[tuple[str, str]]:
+    """(property, content) pairs for Open Graph and Twitter card meta tags."""
+    return [
+        ("og:type", "article"),
+        ("og:site_name", site_name),
+        ("og:title", title),
+        ("og:description", description),
+        ("og:url", url),
+        ("og:locale", "en_US"),
+        ("article:modified_time", reviewed.isoformat()),
+        ("twitter:card", "summary"),
+        ("twitter:title", title),
+        ("twitter:description", description),
+    ]
+
+
+def _bibtex_escape(text: str) -> str:
+    return re.sub(r"([&%$#_])", r"\\\1", text)
+
+
+def citation_key(site_name: str, reviewed: dt.date, url: str) -> str:
+    """BibTeX key: site + year + the page's last path segment, e.g. ketamineexplained2026intranasal."""
+    site = re.sub(r"[^a-z0-9]", "", site_name.lower())
+    slug = [s for s in url.rstrip("/").split("/") if s]
+    last = re.sub(r"[^a-z0-9]", "", slug[-1].lower()) if slug and "://" not in slug[-1] and "." not in slug[-1] else ""
+    return f"{site}{reviewed.year}{last or 'home'}"
+
+
+def page_citation(*, title: str, site_name: str, reviewed: dt.date, url: str) -> dict[str, str]:
+    """How to cite a page: AMA (web page) text and a BibTeX @misc entry.
+
+    AMA 11th edition for a web page: author (the organisation when no person is named),
+    title, site name, dates, URL. The access date belongs to the reader; the page fills
+    it in with today's date when it loads, and the text says "[date accessed]" without script.
+    """
+    long_date = f"{reviewed.strftime('%B')} {reviewed.day}, {reviewed.year}"
+    ama = f"{AUTHOR}. {title}. {site_name}. Updated {long_date}. Accessed [date accessed]. {url}"
+    bibtex = "\n".join([
+        f"@misc{{{citation_key(site_name, reviewed, url)},",
+        f"  author       = {{{{{_bibtex_escape(AUTHOR)}}}}},",
+        f"  title        = {{{{{_bibtex_escape(title)}}}}},",
+        f"  howpublished = {{{_bibtex_escape(site_name)}}},",
+        f"  year         = {{{reviewed.year}}},",
+        f"  month        = {_MONTHS[reviewed.month - 1]},",
+        f"  date         = {{{reviewed.isoformat()}}},",
+        f"  url          = {{{url}}},",
+        f"  note         = {{Last reviewed {reviewed.isoformat()}}}",
+        "}",
+    ])
+    return {"ama": ama, "bibtex": bibtex, "key": citation_key(site_name, reviewed, url)}
