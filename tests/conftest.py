@@ -131,6 +131,7 @@ def tiny_config(root: Path) -> dict:
     config.pop("nav", None)
     config["theme"]["custom_dir"] = str(ROOT / "overrides")
     config["hooks"] = [str(ROOT / h) for h in config["hooks"]]
+    config["extra"].pop("published_urls")  # tiny sites publish nothing; tests/test_stable_urls.py sets it
     for ext in config["markdown_extensions"]:
         if isinstance(ext, dict) and "pymdownx.snippets" in ext:
             ext["pymdownx.snippets"]["base_path"] = [str(root)]

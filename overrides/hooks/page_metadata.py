@@ -30,6 +30,6 @@ def on_page_context(context, page, config, nav):
         "open_graph": metadata.open_graph(title=title, description=description, url=page.canonical_url,
                                           site_name=config.site_name, reviewed=reviewed),
         "citation": metadata.page_citation(title=title, site_name=config.site_name, reviewed=reviewed,
-                                           url=page.canonical_url),
+                                           url=page.canonical_url, path=page.url),
     }
     return context

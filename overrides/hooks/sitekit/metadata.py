@@ -122,25 +122,25 @@ def _bibtex_escape(text: str) -> str:
     return re.sub(r"([&%$#_])", r"\\\1", text)
 
 
-def citation_key(site_name: str, reviewed: dt.date, url: str) -> str:
-    """BibTeX key: site + year + the page's last path segment, e.g. ketamineexplained2026intranasal."""
+def citation_key(site_name: str, reviewed: dt.date, path: str) -> str:
+    """BibTeX key: site + year + the page's last path segment (site-relative), e.g. ketamineexplained2026intranasal."""
     site = re.sub(r"[^a-z0-9]", "", site_name.lower())
-    slug = [s for s in url.rstrip("/").split("/") if s]
-    last = re.sub(r"[^a-z0-9]", "", slug[-1].lower()) if slug and "://" not in slug[-1] and "." not in slug[-1] else ""
+    segments = [s for s in path.strip("./").split("/") if s]
+    last = re.sub(r"[^a-z0-9]", "", segments[-1].lower()) if segments else ""
     return f"{site}{reviewed.year}{last or 'home'}"
 
 
-def page_citation(*, title: str, site_name: str, reviewed: dt.date, url: str) -> dict[str, str]:
+def page_citation(*, title: str, site_name: str, reviewed: dt.date, url: str, path: str) -> dict[str, str]:
     """How to cite a page: AMA (web page) text and a BibTeX @misc entry.
 
     AMA 11th edition for a web page: author (the organisation when no person is named),
-    title, site name, dates, URL. The access date belongs to the reader; the page fills
+    title, site name, dates, URL (``path`` is the site-relative URL, for the key). The access date belongs to the reader; the page fills
     it in with today's date when it loads, and the text says "[date accessed]" without script.
     """
     long_date = f"{reviewed.strftime('%B')} {reviewed.day}, {reviewed.year}"
     ama = f"{AUTHOR}. {title}. {site_name}. Updated {long_date}. Accessed [date accessed]. {url}"
     bibtex = "\n".join([
-        f"@misc{{{citation_key(site_name, reviewed, url)},",
+        f"@misc{{{citation_key(site_name, reviewed, path)},",
         f"  author       = {{{{{_bibtex_escape(AUTHOR)}}}}},",
         f"  title        = {{{{{_bibtex_escape(title)}}}}},",
         f"  howpublished = {{{_bibtex_escape(site_name)}}},",
@@ -151,4 +151,4 @@ def page_citation(*, title: str, site_name: str, reviewed: dt.date, url: str) ->
         f"  note         = {{Last reviewed {reviewed.isoformat()}}}",
         "}",
     ])
-    return {"ama": ama, "bibtex": bibtex, "key": citation_key(site_name, reviewed, url)}
+    return {"ama": ama, "bibtex": bibtex, "key": citation_key(site_name, reviewed, path)}
