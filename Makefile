@@ -3,7 +3,8 @@
 #
 #   make serve   live-reloading site on http://127.0.0.1:8000
 #   make test    every test (builds the site strictly, checks it, browser checks)
-#   make build   strict build into site/
+#   make build   strict build into site/ (includes the printable edition, site/print/)
+#   make pdf     strict build, then the printable edition as site/ketamine-explained.pdf
 #   make bench   citation-performance benchmark (prints ratios; not a test)
 #   make lock    re-resolve and re-hash requirements.txt from requirements.in
 
@@ -12,7 +13,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: serve test build bench lock clean
+.PHONY: serve test build pdf bench lock clean
 
 $(STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=python3.x)")'
@@ -29,6 +30,9 @@ test: $(STAMP)
 
 build: $(STAMP)
 	$(BIN)/mkdocs build --strict --clean
+
+pdf: build
+	$(BIN)/python scripts/build_pdf.py --site-dir site
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench_citations.py
