@@ -5,6 +5,7 @@
 #   make test    every test (builds the site strictly, checks it, browser checks)
 #   make build   strict build into site/ (includes the printable edition, site/print/)
 #   make pdf     strict build, then the printable edition as site/ketamine-explained.pdf
+#   make links   check every external URL (site + references.bib): retries, cache, links-ignore.yml
 #   make bench   citation-performance benchmark (prints ratios; not a test)
 #   make lock    re-resolve and re-hash requirements.txt from requirements.in
 
@@ -13,7 +14,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: serve test build pdf bench lock clean
+.PHONY: serve test build pdf links bench lock clean
 
 $(STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=python3.x)")'
@@ -33,6 +34,9 @@ build: $(STAMP)
 
 pdf: build
 	$(BIN)/python scripts/build_pdf.py --site-dir site
+
+links: build
+	$(BIN)/python scripts/check_external_links.py
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench_citations.py
