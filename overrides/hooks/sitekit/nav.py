@@ -3,8 +3,9 @@
 Why: mkdocs.yml lists only the sections (``- History: history/``); a new page
 dropped into ``docs/history/`` appears in the navigation without anyone editing
 mkdocs.yml, and can never be orphaned. Within a section the ``index.md`` comes
-first, then pages by their front-matter ``order`` (default 100), then title;
-sub-directories become nested sections.
+first, then pages by their front-matter ``order`` (default 100), then title,
+then path (so the order never depends on the file system); sub-directories
+become nested sections, ordered the same way.
 """
 
 from __future__ import annotations
@@ -44,13 +45,14 @@ def section(docs_dir: Path, rel_dir: str) -> list:
         if path.is_dir() and (path / "index.md").exists():
             title = front_matter(path / "index.md").get("title") or path.name
             order = front_matter(path / "index.md").get("order", DEFAULT_ORDER)
-            subsections.append((order, str(title), {str(title): section(docs_dir, rel)}))
+            subsections.append((order, str(title), rel, {str(title): section(docs_dir, rel)}))
         elif path.suffix == ".md" and path.name != "index.md":
             meta = front_matter(path)
             pages.append((meta.get("order", DEFAULT_ORDER), str(meta.get("title") or path.stem), rel))
     items = [f"{rel_dir}/index.md"] if (directory / "index.md").exists() else []
-    items += [rel for _, _, rel in sorted(pages, key=lambda p: (p[0], p[1].lower()))]
-    items += [sub for _, _, sub in sorted(subsections, key=lambda s: (s[0], s[1].lower()))]
+    # The path breaks ties: iterdir() order differs between file systems, the nav must not.
+    items += [rel for _, _, rel in sorted(pages, key=lambda p: (p[0], p[1].lower(), p[2]))]
+    items += [sub for *_, sub in sorted(subsections, key=lambda s: (s[0], s[1].lower(), s[2]))]
     return items
 
 
