@@ -6,6 +6,7 @@
 #   make build   strict build into site/ (includes the printable edition, site/print/)
 #   make pdf     strict build, then the printable edition as site/ketamine-explained.pdf
 #   make links   check every external URL (site + references.bib): retries, cache, links-ignore.yml
+#   make readability  reading grade of every page's key points (reports/readability.md; fails over grade 9)
 #   make bench   citation-performance benchmark (prints ratios; not a test)
 #   make lock    re-resolve and re-hash requirements.txt from requirements.in
 
@@ -14,7 +15,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: serve test build pdf links bench lock clean
+.PHONY: serve test build pdf links readability bench lock clean
 
 $(STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=python3.x)")'
@@ -37,6 +38,9 @@ pdf: build
 
 links: build
 	$(BIN)/python scripts/check_external_links.py
+
+readability: $(STAMP)
+	$(BIN)/python scripts/readability_report.py
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench_citations.py
