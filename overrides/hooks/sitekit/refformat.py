@@ -26,7 +26,30 @@ from sitekit.bibfile import Entry
 from sitekit.errors import SiteError
 
 # Bump when the conversion below changes, to invalidate every cached entry.
-FORMAT_VERSION = "3"
+FORMAT_VERSION = "4"
+
+# BibLaTeX's verbatim fields: pandoc copies them into links as they are.
+VERBATIM_FIELDS = frozenset({"url", "doi", "eprint"})
+
+
+def bibtex_for_pandoc(bib_data) -> str:
+    """The bibliography as BibTeX for pandoc, with verbatim fields written verbatim.
+
+    The engine hands pandoc ``bib_data.to_string("bibtex")``, whose writer
+    LaTeX-escapes every field; pandoc keeps url/doi as written, so an address
+    with ``&``, ``%`` or ``_`` came out as ``...page\\&REMS=386`` (a broken
+    link showing backslashes, and invalid HTML). Other fields are still escaped.
+    """
+    from pybtex.database.output.bibtex import Writer
+
+    class _Writer(Writer):
+        def _write_field(self, stream, type, value):
+            if type.lower() in VERBATIM_FIELDS:
+                stream.write(f",\n    {type} = {self.quote(value)}")
+            else:
+                super()._write_field(stream, type, value)
+
+    return _Writer().to_string(bib_data)
 
 
 def _digest(*parts: str) -> str:
@@ -91,6 +114,7 @@ class ReferenceFormatter:
         from mkdocs_bibtex.citation import Citation, CitationBlock  # the engine loads only when needed
 
         blocks = [CitationBlock(citations=[Citation(key=e.key)]) for e in missing]
+        registry.bib_data_bibtex = bibtex_for_pandoc(registry.bib_data)  # replaces the engine's cached_property
         _, texts = registry._process_with_pandoc(blocks)
         out = {}
         for e in missing:
