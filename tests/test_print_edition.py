@@ -170,17 +170,12 @@ def test_tiny_site_edition_renumbers_citations(tiny):
 
 # --- the PDF ------------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def pdf(site, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("pdf") / "edition.pdf"
-    proc = subprocess.run([sys.executable, str(BUILD_PDF), "--site-dir", str(site.site), "--output", str(out)],
+def test_pdf_pages_title_references_and_links(site, edition_doc, tmp_path):
+    """One test (the PDF takes WeasyPrint about half a minute): build it as `make pdf` does, then check it."""
+    pdf = tmp_path / "edition.pdf"
+    proc = subprocess.run([sys.executable, str(BUILD_PDF), "--site-dir", str(site.site), "--output", str(pdf)],
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    return out
-
-
-@pytest.mark.xdist_group("pdf")
-def test_pdf_pages_title_and_references(pdf, edition_doc, tmp_path):
     document = pdfium.PdfDocument(str(pdf))
     pages = len(document)
     assert pages >= 2 * len(edition_doc.chapters), f"{pages} pages for {len(edition_doc.chapters)} chapters"
@@ -202,16 +197,15 @@ def test_pdf_pages_title_and_references(pdf, edition_doc, tmp_path):
     references_start = next(i for i in range(pages - 1, 0, -1)
                             if document[i].get_textpage().get_text_range().lstrip().startswith("References"))
     assert references_start > pages * 0.6
+    _check_internal_links(document)
 
 
-@pytest.mark.xdist_group("pdf")
-def test_pdf_internal_links_work(pdf):
+def _check_internal_links(document) -> None:
     """Contents entries and citations are links inside the PDF (to a page of the PDF itself)."""
     import ctypes
 
     import pypdfium2.raw as raw
 
-    document = pdfium.PdfDocument(str(pdf))
     internal = 0
     for i in (1, 5):
         pg = document[i]
