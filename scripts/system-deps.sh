@@ -1,14 +1,34 @@
 #!/usr/bin/env bash
-# Debian packages the test suite needs, installed by `make test` (and so by CI):
-# Chromium for the browser checks. Playwright drives it through
-# executable_path and never downloads a browser of its own. Set CHROMIUM to an
-# existing Chromium/Chrome binary to use that instead (GitHub's runners have
-# Google Chrome). Idempotent: does nothing when the browser is present.
+# What the test suite needs outside Python, installed by `make test` (and so by CI):
+# * Chromium for the browser checks and Lighthouse. Playwright drives it through
+#   executable_path and never downloads a browser of its own. Set CHROMIUM to an
+#   existing Chromium/Chrome binary to use that instead (GitHub's runners have
+#   Google Chrome).
+# * Java (Debian's openjdk-17-jre-headless) for the W3C Nu HTML Checker, if
+#   `java` is absent.
+# * npm (Debian's nodejs and npm) if absent, then the pinned Node tools of
+#   package-lock.json (vnu-jar, lighthouse) with `npm ci`, when node_modules is
+#   missing or older than the lock. --ignore-scripts: no package may download
+#   anything at install time (vnu-jar's would fetch a Java runtime).
+# Idempotent and quiet: does nothing when everything is present.
 set -euo pipefail
-if [ -n "${CHROMIUM:-}" ] && [ -x "${CHROMIUM}" ]; then exit 0; fi
-command -v chromium >/dev/null 2>&1 && exit 0
-SUDO=""
-[ "$(id -u)" -ne 0 ] && SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends chromium
+cd "$(dirname "$0")/.."
+
+packages=()
+if ! { [ -n "${CHROMIUM:-}" ] && [ -x "${CHROMIUM}" ]; } && ! command -v chromium >/dev/null 2>&1; then
+  packages+=(chromium)
+fi
+command -v java >/dev/null 2>&1 || packages+=(openjdk-17-jre-headless)
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+
+if [ "${#packages[@]}" -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${packages[@]}"
+fi
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+fi
