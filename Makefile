@@ -7,6 +7,9 @@
 #   make pdf     strict build, then the printable edition as site/ketamine-explained.pdf
 #   make links   check every external URL (site + references.bib): retries, cache, links-ignore.yml
 #   make readability  reading grade of every page's key points (reports/readability.md; fails over grade 9)
+#   make html-check  W3C HTML validity of every built page (vnu)
+#   make lighthouse  Lighthouse on three pages; writes reports/lighthouse.{json,md}
+#   make a11y    the browser gates alone: axe-core on every page, console, requests, search, drawer
 #   make bench   citation-performance benchmark (prints ratios; not a test)
 #   make lock    re-resolve and re-hash requirements.txt from requirements.in
 
@@ -15,7 +18,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: serve test build pdf links readability bench lock clean
+.PHONY: serve test build pdf links readability html-check lighthouse a11y bench lock clean
 
 $(STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=python3.x)")'
@@ -41,6 +44,18 @@ links: build
 
 readability: $(STAMP)
 	$(BIN)/python scripts/readability_report.py
+
+html-check: $(STAMP)
+	scripts/system-deps.sh
+	$(BIN)/python -m pytest -n 0 tests/test_html_valid.py
+
+lighthouse: $(STAMP)
+	scripts/system-deps.sh
+	$(BIN)/python -m pytest -n 0 tests/test_lighthouse.py
+
+a11y: $(STAMP)
+	scripts/system-deps.sh
+	$(BIN)/python -m pytest tests/test_browser.py
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench_citations.py

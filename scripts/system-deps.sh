@@ -10,6 +10,8 @@
 #   package-lock.json (vnu-jar, lighthouse) with `npm ci`, when node_modules is
 #   missing or older than the lock. --ignore-scripts: no package may download
 #   anything at install time (vnu-jar's would fetch a Java runtime).
+# * Pango and the DejaVu fonts for WeasyPrint (the PDF of the printable edition),
+#   if absent (Chromium usually brings Pango along).
 # Idempotent and quiet: does nothing when everything is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +22,8 @@ if ! { [ -n "${CHROMIUM:-}" ] && [ -x "${CHROMIUM}" ]; } && ! command -v chromiu
 fi
 command -v java >/dev/null 2>&1 || packages+=(openjdk-17-jre-headless)
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+/sbin/ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0' || packages+=(libpango-1.0-0 libpangoft2-1.0-0)
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf ] || packages+=(fonts-dejavu-core)
 
 if [ "${#packages[@]}" -gt 0 ]; then
   SUDO=""
