@@ -235,3 +235,14 @@ def test_pdf_refuses_anything_outside_the_site(tmp_path):
     with pytest.raises(module.OfflineError, match=r"https://fonts\.example\.org/x\.css"):
         module.build_pdf(tmp_path)
     assert module.main(["--site-dir", str(tmp_path / "missing")]) == 1
+
+
+def test_external_links_are_marked_for_print():
+    html = ('<a href="https://example.org/x">out</a> <a href="https://site.org/k/safety/">in</a> '
+            '<a class="c" href="http://other.org/">other</a> <a href="../x/">rel</a>')
+    out = edition.mark_external_links(html, "https://site.org/k/")
+    assert out.count("data-external") == 2
+    assert '<a data-external href="https://example.org/x">' in out
+    assert '<a data-external class="c" href="http://other.org/">' in out
+    assert '<a href="https://site.org/k/safety/">' in out and '<a href="../x/">' in out
+    assert edition.mark_external_links(out, "https://site.org/k/") == out  # idempotent

@@ -125,8 +125,10 @@ def contents(entries: list[ContentsEntry], targets: dict[str, str]) -> str:
 
 
 def document(*, site_name: str, description: str, site_url: str, reviewed: str, chapters: list[Chapter],
-             contents_html: str, references_html: str, notice_html: str, stylesheets: list[str], copyright: str) -> str:
-    """The whole edition as one HTML document."""
+             contents_html: str, references_html: str, notice_html: str, stylesheets: list[str], copyright: str,
+             icon: str | None = None) -> str:
+    """The whole edition as one HTML document. ``icon``: the site's favicon (without one, browsers ask the
+    server root for /favicon.ico, a 404 and a console error; tests/test_browser.py)."""
     e = htmlmod.escape
     parts = [
         "<!doctype html>",
@@ -139,6 +141,7 @@ def document(*, site_name: str, description: str, site_url: str, reviewed: str, 
         '<meta name="robots" content="noindex">',  # the pages themselves are what search engines should list
         f'<link rel="canonical" href="{e(site_url)}">',
         *(f'<link rel="stylesheet" href="{e(s)}">' for s in stylesheets),
+        *([f'<link rel="icon" href="{e(icon)}">'] if icon else []),
         "</head>",
         '<body class="print-edition">',
         '<header class="cover">',
@@ -180,3 +183,20 @@ def document(*, site_name: str, description: str, site_url: str, reviewed: str, 
         "",
     ]
     return "\n".join(p for p in parts if p)
+
+
+_EXTERNAL = re.compile(r'<a (?P<before>[^>]*?)href="(?P<href>https?://[^"]*)"')
+
+
+def mark_external_links(content: str, site_url: str) -> str:
+    """Give every link to another site a ``data-external`` attribute, so print CSS can show its address.
+
+    Why at build time: Material's instant navigation rewrites internal links to absolute URLs in the
+    browser, so in print CSS ``a[href^="http"]`` would match every link on the page.
+    """
+    def repl(m: re.Match) -> str:
+        if m.group("href").startswith(site_url) or "data-external" in m.group("before"):
+            return m.group(0)
+        return f'<a data-external {m.group("before")}href="{m.group("href")}"'
+
+    return _EXTERNAL.sub(repl, content)

@@ -66,6 +66,7 @@ def write_edition(config, nav, env) -> str:
         reviewed=reviewed, chapters=chapters, contents_html=edition.contents(_contents(nav.items), targets),
         references_html=references_html, notice_html=notice,
         stylesheets=["../stylesheets/site.css", "../stylesheets/print-edition.css"], copyright=config.copyright or "",
+        icon="../" + config.theme["favicon"] if config.theme.get("favicon") else None,
     )
     path = os.path.join(config.site_dir, edition.EDITION_URL, "index.html")
     write_file(html.encode("utf-8"), path)
