@@ -1,15 +1,17 @@
 /*
- * Accessible names for two theme components that have none (found by the
- * axe-core test): the search dialog and the page-loading progress bar. Set
- * here rather than by copying the theme's partials, so theme updates still apply.
+ * An accessible name for the theme's page-loading progress bar, which has none
+ * (axe-core rule aria-progressbar-name, WCAG 2 A; tests/test_browser.py).
+ *
+ * Why script and not a template: Material writes the bar from
+ * partials/progress.html, included by base.html outside any block, so only a
+ * copied partial could change its markup, and a copy silently stops following
+ * theme updates. The bar exists only for instant navigation, which is itself
+ * script, so a name given here is there whenever the bar can be shown. (The
+ * search dialog's name is static: the header block in overrides/main.html.)
  */
 (function () {
   "use strict";
-  function name(selector, label) {
-    document.querySelectorAll(selector).forEach(function (el) {
-      if (!el.hasAttribute("aria-label")) el.setAttribute("aria-label", label);
-    });
-  }
-  name('[data-md-component="search"][role="dialog"]', "Search this site");
-  name('.md-progress[role="progressbar"]', "Loading page");
+  document.querySelectorAll('.md-progress[role="progressbar"]:not([aria-label])').forEach(function (bar) {
+    bar.setAttribute("aria-label", "Loading page");
+  });
 })();
