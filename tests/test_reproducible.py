@@ -19,7 +19,7 @@ import shutil
 import struct
 import subprocess
 import textwrap
-import time
+import threading
 import zlib
 from pathlib import Path
 
@@ -178,16 +178,17 @@ def test_pages_finished_after_the_build_match_a_warm_build(tmp_path, monkeypatch
     import conftest
     from sitekit import engine
 
-    slow, deferred = engine.format_with_engine, []
+    slow, deferred, release = engine.format_with_engine, [], threading.Event()
 
-    def slow_engine(*args):
-        time.sleep(2)
+    def slow_engine(*args):  # formatting cannot finish before the build has written every page
+        assert release.wait(120), "the build never reached on_post_build"
         return slow(*args)
 
     post_build = engine.Citations.on_post_build
 
     def counting_post_build(self, config):
         deferred.extend(p.file.src_uri for p in self.deferred)
+        release.set()
         return post_build(self, config)
 
     monkeypatch.setattr(engine, "format_with_engine", slow_engine)
