@@ -24,7 +24,7 @@ DRUG = {
     "@type": "Drug",
     "name": "Ketamine",
     "nonProprietaryName": "ketamine",
-    "alternateName": ["ketamine hydrochloride", "esketamine (S-ketamine)", "arketamine (R-ketamine)"],
+    "alternateName": "ketamine hydrochloride",  # not esketamine or arketamine: those are distinct drugs
 }
 AUDIENCE = [
     {"@type": "PeopleAudience", "audienceType": "Patients and families"},
