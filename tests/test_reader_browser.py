@@ -1,43 +1,32 @@
 """Reader features in a real browser: Cite this page copies, pages print cleanly, the 404 page searches.
 
-Uses the local server and Chromium set-up of tests/test_browser.py (the site is served
+Uses the ``base_url`` and ``browser`` fixtures of tests/test_browser.py (the site is served
 on 127.0.0.1 under its real path; nothing leaves the machine).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import pytest
-from playwright.sync_api import sync_playwright
 
-from test_browser import ARGS, CHROMIUM, serve
+from test_browser import base_url, browser  # noqa: F401  (fixtures: the local server and Debian's chromium)
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def base(site):
-    with serve(site.site) as url:
-        yield url
+def context(browser):  # noqa: F811
+    ctx = browser.new_context()
+    yield ctx
+    ctx.close()
 
 
-@pytest.fixture(scope="module")
-def context():
-    assert os.path.exists(CHROMIUM), f"{CHROMIUM} not found: `make test` installs Debian's chromium"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        ctx = browser.new_context()
-        yield ctx
-        browser.close()
-
-
-def test_cite_this_page_copies_with_one_click(context, base):
-    origin = base.split("/ketamine-explained/")[0]
+def test_cite_this_page_copies_with_one_click(context, base_url):
+    origin = base_url.split("/ketamine-explained/")[0]
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=origin)
     page = context.new_page()
-    page.goto(base + "routes/intranasal/")
+    page.goto(base_url + "routes/intranasal/")
     page.locator("details.cite-this-page > summary").click()
     page.get_by_role("button", name="Copy AMA citation").click()
     status = page.locator(".cite-this-page .cite-status")
@@ -54,9 +43,9 @@ def test_cite_this_page_copies_with_one_click(context, base):
     page.close()
 
 
-def test_a_page_prints_without_chrome_and_with_link_addresses(context, base):
+def test_a_page_prints_without_chrome_and_with_link_addresses(context, base_url):
     page = context.new_page()
-    page.goto(base + "safety/")
+    page.goto(base_url + "safety/")
     page.emulate_media(media="print")
     for chrome in (".md-header", ".md-sidebar--primary", ".md-footer", ".md-announce", ".cite-this-page"):
         assert not page.locator(chrome).first.is_visible(), f"{chrome} is printed"
@@ -64,7 +53,7 @@ def test_a_page_prints_without_chrome_and_with_link_addresses(context, base):
     assert citation.is_visible()
     assert citation.evaluate("a => getComputedStyle(a, '::after').content") in ("none", "normal")
     assert page.locator("ol.references li").first.is_visible()
-    page.goto(base + "about/editorial-policy/")  # a page whose text links to other sites
+    page.goto(base_url + "about/editorial-policy/")  # a page whose text links to other sites
     page.emulate_media(media="print")
     external = page.locator(".md-content a[data-external]").first
     assert external.get_attribute("href").startswith("https://")
@@ -78,9 +67,9 @@ def test_a_page_prints_without_chrome_and_with_link_addresses(context, base):
     page.close()
 
 
-def test_not_found_page_offers_search(context, base):
+def test_not_found_page_offers_search(context, base_url):
     page = context.new_page()
-    response = page.goto(base + "no/such/page/")
+    response = page.goto(base_url + "no/such/page/")
     assert response.status == 404
     assert page.locator("h1").inner_text() == "Page not found"
     page.get_by_label("Search the site").fill("esketamine")
