@@ -1,27 +1,32 @@
-"""Read ``references.bib`` with line numbers and check every entry.
+"""references.bib, read once into one model: checks, formatting, structured data, the printable edition
+and the link check all use it.
 
-Why our own reader: pybtex (which mkdocs-bibtex uses) reports a duplicate key
-without a line number, silently accepts entries with no identifiers, and has no
-notion of the project's fields (``evidence``, ``verified``). This reader is a
-small, strict BibTeX tokenizer that remembers where each entry and field starts,
-so every problem is reported as ``references.bib:LINE: message``. pybtex still
-does the real parsing afterwards, inside mkdocs-bibtex.
+Why pybtex's own parser (subclassed only to keep line numbers and to collect every problem): the
+formatter is fed from this model, so whatever the build accepts, the formatter accepts. BibTeX's
+rules apply as BibTeX tools apply them: ``@string`` macros (and the month macros ``jan``...``dec``)
+are expanded, ``#`` concatenates, every ``{`` and ``}`` counts (``\\{`` too), a ``"quoted"`` value
+ends at the first ``"`` outside braces, and ``%`` starts a comment between fields (as in biber and
+pandoc). Names are pybtex ``Person`` objects; LaTeX becomes Unicode through pylatexenc. A problem is
+a ``SiteError`` naming the file and line, never a traceback; ``read`` collects them all.
 """
 
 from __future__ import annotations
 
-import bisect
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from pybtex.bibtex.utils import split_name_list
+from pybtex.database import Person
+from pybtex.database.input.bibtex import LowLevelParser, PrematureEOF, UndefinedMacro, month_names
+from pybtex.scanner import Pattern, PybtexSyntaxError
+from pybtex.textutils import normalize_whitespace
+from pybtex.utils import CaseInsensitiveDict
+
 from sitekit.errors import SiteError
 
-# Bump when parse() or check() change, so cached check results are not reused.
-CHECK_VERSION = "1"
-
 ENTRY_TYPES = {"article", "book", "incollection", "inproceedings", "misc", "online", "report", "techreport"}
-SKIPPED_TYPES = {"comment", "preamble", "string"}
 
 # Evidence types, one per entry, shown as a badge on every reference.
 # The legend page (docs/about/evidence-types.md) is generated from this table.
@@ -51,19 +56,66 @@ REQUIRED = {
     "techreport": ("author", "title", "institution", "year"),
 }
 
+# The one list of where a `verified` address may point (CONTRIBUTING R3): the canonical record of a
+# source, never a mirror, a proxy or a clinic site. Host -> reason. Subdomains count (www., apps.).
+VERIFIED_HOSTS = {
+    "pubmed.ncbi.nlm.nih.gov": "PubMed record",
+    "pmc.ncbi.nlm.nih.gov": "PubMed Central full text",
+    "ncbi.nlm.nih.gov": "NCBI: PubMed, PMC and the Bookshelf (ncbi.nlm.nih.gov/books)",
+    "doi.org": "the DOI resolver, which leads to the publisher's record",
+    "fda.gov": "US Food and Drug Administration (incl. accessdata.fda.gov)",
+    "dailymed.nlm.nih.gov": "US National Library of Medicine drug labels",
+    "ema.europa.eu": "European Medicines Agency",
+    "europa.eu": "EU institutions (EUR-Lex, the EU Drugs Agency)",
+    "gov.uk": "UK government, incl. the MHRA",
+    "legislation.gov.uk": "UK legislation",
+    "nice.org.uk": "UK National Institute for Health and Care Excellence",
+    "federalregister.gov": "US Federal Register",
+    "govinfo.gov": "US Government Publishing Office",
+    "dea.gov": "US Drug Enforcement Administration",
+    "usdoj.gov": "US Department of Justice (DEA Diversion Control)",
+    "who.int": "World Health Organization",
+    "nature.com": "publisher (Springer Nature)",
+    "springer.com": "publisher (Springer)",
+    "jamanetwork.com": "publisher (JAMA Network)",
+    "cambridge.org": "publisher (Cambridge University Press)",
+    "jneurosci.org": "publisher (Society for Neuroscience)",
+    "wiley.com": "publisher (Wiley)",
+    "sciencedirect.com": "publisher (Elsevier)",
+    "thelancet.com": "publisher (The Lancet)",
+    "nejm.org": "publisher (NEJM)",
+    "bmj.com": "publisher (BMJ)",
+    "psychiatryonline.org": "publisher (American Psychiatric Association)",
+    "tandfonline.com": "publisher (Taylor & Francis)",
+    "sagepub.com": "publisher (SAGE)",
+    "oup.com": "publisher (Oxford University Press)",
+    "frontiersin.org": "publisher (Frontiers)",
+    "plos.org": "publisher (PLOS)",
+    "cochranelibrary.com": "publisher (Cochrane Library)",
+}
+CHECK_VERIFIED_HOSTS = False  # TEMPORARY: on once references.bib's mirror addresses are replaced
+# Documents that must be on a regulator's own site (evidence = label or regulator).
+OFFICIAL_HOSTS = ("fda.gov", "nlm.nih.gov", "europa.eu", "federalregister.gov", "govinfo.gov", "who.int",
+                  "legislation.gov.uk", "gov.uk", "usdoj.gov", "dea.gov", "nice.org.uk")
+
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
+DOI_RE = re.compile(r"^10\.\d{4,9}/[^\s\"\\{}]+$")
 PMID_RE = re.compile(r"^[1-9]\d{0,8}$")
 PMCID_RE = re.compile(r"^PMC\d+$")
-URL_RE = re.compile(r"^https?://[^\s{}]+$")
+URL_RE = re.compile(r"^https?://[^\s{}\"\\<>]+$")
 YEAR_RE = re.compile(r"^\d{4}$")
-FIELD_NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+LINK_FIELDS = ("doi", "url", "verified")  # the fields the external link check reads
+
+# Fields that only this project reads, or that no reference style prints: not sent to the formatter,
+# so editing them never re-formats an entry.
+NOT_FORMATTED = frozenset({"evidence", "verified", "shortauthor", "abstract", "keywords", "file", "annote",
+                           "mendeley-tags", "groups", "owner", "timestamp", "date-added", "date-modified"})
 
 
 @dataclass
 class Field:
     name: str
-    value: str
+    value: str  # macros expanded, whitespace normalised, LaTeX as written
     line: int
 
 
@@ -73,12 +125,6 @@ class Entry:
     key: str
     line: int
     fields: dict[str, Field] = field(default_factory=dict)
-    raw: str = ""  # the entry's exact source text (fingerprint for the format cache)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "Entry":
-        fields = {k: Field(**v) for k, v in data["fields"].items()}
-        return cls(type=data["type"], key=data["key"], line=data["line"], fields=fields, raw=data["raw"])
 
     def get(self, name: str, default: str = "") -> str:
         f = self.fields.get(name)
@@ -88,182 +134,245 @@ class Entry:
         f = self.fields.get(name)
         return f.line if f else self.line
 
+    def names(self, role: str = "author") -> list["Name"]:
+        return [Name.of(n) for n in split_name_list(self.get(role))] if self.get(role) else []
 
-class _Reader:
-    """A cursor over the text that raises SiteError with the current line."""
+
+@dataclass(frozen=True)
+class Name:
+    """One person or organisation of an author list, read by pybtex's ``Person``."""
+
+    given: str = ""  # LaTeX as written, e.g. "C. A."
+    family: str = ""  # including a particle: "van der Berg"
+    suffix: str = ""  # "Jr"
+    organisation: str = ""  # {{U.S. Food and Drug Administration}}: written in braces, never split
+    others: bool = False  # "and others": et al.
+
+    @classmethod
+    def of(cls, text: str) -> "Name":
+        if text.strip().lower() == "others":
+            return cls(others=True)
+        if re.fullmatch(r"\{.*\}", text.strip()) and _balanced(text.strip()[1:-1]):
+            return cls(organisation=text.strip()[1:-1])
+        p = Person(text)
+        given, family = p.first_names + p.middle_names, p.prelast_names + p.last_names
+        if "," not in text and not p.prelast_names and len(p.last_names) == 1 and given and _INITIALS.match(family[-1]):
+            given, family = [_spaced_initials(family[-1])], given  # PubMed style "Reyna MA"
+        elif len(given) == 1 and _INITIALS.match(given[0]) and len(given[0]) > 1:
+            given = [_spaced_initials(given[0])]  # "Reyna, MA"
+        return cls(given=" ".join(given), family=" ".join(family), suffix=" ".join(p.lineage_names))
+
+    def bibtex(self) -> str:
+        """The name as BibTeX writes it unambiguously: 'von Last, Jr, First' or '{Organisation}'."""
+        if self.others:
+            return "others"
+        if self.organisation:
+            return "{" + self.organisation + "}"
+        return ", ".join(p for p in (self.family, self.suffix, self.given) if p) if self.suffix else \
+            ", ".join(p for p in (self.family, self.given) if p)
+
+
+_INITIALS = re.compile(r"^[A-Z]{1,3}$")
+
+
+def _spaced_initials(letters: str) -> str:
+    return " ".join(f"{c}." for c in letters)
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+@dataclass
+class Bibliography:
+    """The whole file: entries by key (in file order) and every problem found while reading it."""
+
+    path: str
+    entries: dict[str, Entry]
+    errors: list[SiteError]
+
+
+# --------------------------------------------------------------------------
+# Reading
+
+
+class _Parser(LowLevelParser):
+    """pybtex's BibTeX scanner, keeping the line of every entry and field and collecting errors."""
+
+    WHITESPACE = Pattern(r"(?:\s|%[^\n]*)+", "whitespace")  # '%' comments between fields, as biber and pandoc read them
 
     def __init__(self, text: str, path: str):
-        self.text, self.path, self.pos = text, path, 0
-        self._newlines = [m.start() for m in re.finditer("\n", text)]
+        super().__init__(text, macros=CaseInsensitiveDict(month_names), handle_error=self._error, filename=path)
+        self.path, self.errors, self.broken = path, [], False
+        self.entry_line = self.value_line = 1
+        self.last_quoted = ""
 
-    def line(self, pos: int) -> int:
-        return bisect.bisect_left(self._newlines, pos) + 1
+    def parse_command(self):
+        self.entry_line, self.broken = self.lineno, False
+        return super().parse_command()
 
-    def error(self, message: str, pos: int | None = None) -> SiteError:
-        return SiteError(self.path, self.line(self.pos if pos is None else pos), message)
+    def parse_entry_body(self, body_end):
+        self.current_entry_key = self.required([self.KEY_PAREN if body_end == self.RPAREN else self.KEY_BRACE]).value
+        closer = "}" if body_end is self.RBRACE else ")"
+        if not self.optional([self.COMMA]) and not self.text.startswith(closer, self.pos):
+            raise PybtexSyntaxError(f"expected ',' after the key '{self.current_entry_key}'", self)
+        self.parse_entry_fields()
 
-    _SPACE = re.compile(r"(?:\s+|%[^\n]*)*")
-    _BRACES = re.compile(r'\\.|[{}"]', re.S)
+    def parse_entry_fields(self):
+        while True:
+            self.current_field_name, self.current_value = None, []
+            self.eat_whitespace()
+            line = self.lineno
+            self.parse_field()
+            if self.current_field_name and self.current_value:
+                self.current_fields.append((self.current_field_name, self.current_value, line))
+            if not self.optional([self.COMMA]):
+                return
 
-    def skip_space(self) -> None:
-        self.pos = self._SPACE.match(self.text, self.pos).end()
+    def parse_value_part(self):
+        self.eat_whitespace()
+        self.value_line = self.lineno
+        quoted = self.text.startswith('"', self.pos)
+        value = super().parse_value_part()
+        self.last_quoted = value if quoted else ""
+        return value
 
-    def balanced(self, opener: str, closer: str) -> str:
-        """Return the text inside a balanced pair starting at self.pos ('{...}' or '"..."')."""
-        start, depth = self.pos, 0
-        for m in self._BRACES.finditer(self.text, start + (1 if opener == '"' else 0)):
-            ch = m.group()
-            if ch[0] == "\\":
-                continue  # an escaped character such as \{ is not a brace
-            if ch == "{":
-                depth += 1
-            elif ch == "}":
-                depth -= 1
-                if depth < 0:
-                    raise self.error("unbalanced '}'", m.start())
-                if depth == 0 and opener == "{":
-                    self.pos = m.end()
-                    return self.text[start + 1 : m.start()]
-            elif ch == '"' and opener == '"' and depth == 0:
-                self.pos = m.end()
-                return self.text[start + 1 : m.start()]
-        raise self.error(f"unterminated value: the {opener} opened here is never closed", start)
+    def _error(self, error: PybtexSyntaxError) -> None:
+        key = self.current_entry_key
+        where = f"in entry '{key}': " if key else ""
+        name = self.current_field_name
+        line = self.lineno
+        if isinstance(error, UndefinedMacro):
+            message = (f"{where}field '{name}' uses the @string macro '{error.args[0]}', which is not "
+                       "defined: define it with @string, or write the text in braces")
+            self.errors.append(SiteError(self.path, line, message))
+            return  # the entry is still read; the build fails on the error
+        self.broken = True
+        if isinstance(error, PrematureEOF) and name and self.current_value is not None:
+            line = self.value_line
+            message = (f"{where}the value of field '{name}' is never closed: a '{{' or '}}' inside it is unbalanced "
+                       "(BibTeX counts \\{ and \\} as braces too; write {\\{} for a literal brace)")
+        elif isinstance(error, PrematureEOF):
+            line = self.entry_line
+            message = f"entry '{key}' is never closed with '}}'" if key else "the entry is never closed"
+        elif self.text[self.pos:].lstrip().startswith("@"):
+            line = self.entry_line
+            message = f"entry '{key}' is not closed before the next entry starts (missing '}}')"
+        elif "'=' expected" in str(error):
+            message = f"{where}expected '=' after field '{name}'"
+        elif "'}' expected" in str(error) or "')' expected" in str(error):
+            last = self.current_fields[-1][0] if self.current_fields else name
+            message = f"{where}expected ',' or '}}' after field '{last}'"
+            if self.last_quoted.endswith("\\"):
+                message += (": a \"quoted\" value ends at the first \" outside braces, so \\\" cannot be written "
+                            "inside it; write {\\\"u} for ü, or put the whole value in {braces}")
+        elif "entry key expected" in str(error):
+            message = "the entry has no citation key"
+        else:
+            message = where + str(error).split(": ", 1)[-1]
+        escaped = [(n, ln) for n, parts, ln in self.current_fields if re.search(r"\\[{}]", "".join(parts))]
+        if escaped:
+            line = escaped[0][1]
+            message += (f"; field '{escaped[0][0]}' holds \\{{ or \\}}, which BibTeX counts as braces: "
+                        "write {\\{} for a literal brace")
+        self.errors.append(SiteError(self.path, line, message))
+        # Read on from the next line that starts an entry.
+        resume = _ENTRY_START.search(self.text, max(self.command_start + 1, self.text.rfind("\n", 0, self.pos) + 1))
+        self.pos = resume.start() if resume else self.end_pos
+        self.lineno = self.text.count("\n", 0, self.pos) + 1
+
+
+_ENTRY_START = re.compile(r"(?m)^[ \t]*@")
+
+
+def decode(data: bytes, path: str) -> str:
+    """The file's text; a file that is not UTF-8 is an error naming the line and byte."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise SiteError(path, line, f"byte 0x{data[exc.start]:02X} (column {column}) is not UTF-8: save the file "
+                                    "as UTF-8 (Unicode) in your editor or reference manager's export") from None
+
+
+def read(text: str, path: str = "references.bib") -> Bibliography:
+    """Every entry and every problem; never raises for bad input."""
+    parser = _Parser(text, path)
+    entries: dict[str, Entry] = {}
+    errors = parser.errors
+    for command, body in parser:
+        kind = command.lower()
+        if kind in ("string", "preamble") or parser.broken:
+            continue
+        key, fields = body
+        line = parser.entry_line
+        if kind not in ENTRY_TYPES:
+            errors.append(SiteError(path, line, f"unknown entry type @{kind}; use one of: {', '.join(sorted(ENTRY_TYPES))}"))
+            continue
+        entry = Entry(kind, key, line)
+        for name, parts, field_line in fields:
+            name = name.lower()
+            if name in entry.fields:
+                errors.append(SiteError(path, field_line, f"in entry '{key}': field '{name}' appears twice"))
+                continue
+            entry.fields[name] = Field(name, normalize_whitespace("".join(parts)).strip(), field_line)
+        if key in entries:
+            errors.append(SiteError(path, line, f"entry '{key}': duplicate key (first defined on line {entries[key].line})"))
+            continue
+        entries[key] = entry
+    errors.sort(key=lambda e: e.line or 0)
+    return Bibliography(path, entries, errors)
 
 
 def parse(text: str, path: str = "references.bib") -> list[Entry]:
-    """Tokenize a .bib file into entries, raising SiteError on malformed input."""
-    r = _Reader(text, path)
-    entries: list[Entry] = []
-    while True:
-        at = text.find("@", r.pos)
-        if at < 0:
-            return entries
-        r.pos = at + 1
-        m = re.compile(r"[A-Za-z]+").match(text, r.pos)
-        if not m:
-            raise r.error("'@' must be followed by an entry type such as @article", at)
-        etype = m.group().lower()
-        r.pos = m.end()
-        r.skip_space()
-        if r.pos >= len(text) or text[r.pos] not in "{(":
-            raise r.error(f"@{etype} must be followed by '{{'", at)
-        if etype in SKIPPED_TYPES:
-            if text[r.pos] == "{":
-                r.balanced("{", "}")
-            else:
-                end = text.find(")", r.pos)
-                r.pos = len(text) if end < 0 else end + 1
+    """The entries of a .bib text; raises one SiteError listing every problem."""
+    from sitekit.errors import raise_all
+
+    bib = read(text, path)
+    raise_all(bib.errors)
+    return list(bib.entries.values())
+
+
+def link_targets(bib: Bibliography) -> list[tuple[str, int, str, str]]:
+    """(URL, line, key, field) for every doi/url/verified address, for the external link check."""
+    out = []
+    for e in bib.entries.values():
+        for name in LINK_FIELDS:
+            value = e.get(name)
+            if value:
+                out.append((f"https://doi.org/{value}" if name == "doi" else value, e.line_of(name), e.key, name))
+    return out
+
+
+def to_bibtex(entry: Entry) -> str:
+    """The entry as the formatter reads it: macros expanded, names unambiguous, our own fields left out."""
+    lines = [f"@{entry.type}{{{entry.key},"]
+    for f in entry.fields.values():
+        if f.name in NOT_FORMATTED:
             continue
-        if etype not in ENTRY_TYPES:
-            raise r.error(f"unknown entry type @{etype}; use one of: {', '.join(sorted(ENTRY_TYPES))}", at)
-        if text[r.pos] == "(":
-            raise r.error("use braces, not parentheses, around an entry", at)
-        r.pos += 1
-        r.skip_space()
-        km = re.compile(r"[^\s,{}()=\"#%]+").match(text, r.pos)
-        if not km:
-            raise r.error(f"@{etype} entry has no citation key", at)
-        key = km.group()
-        r.pos = km.end()
-        r.skip_space()
-        if r.pos >= len(text) or text[r.pos] != ",":
-            raise r.error(f"expected ',' after the key '{key}'", r.pos)
-        r.pos += 1
-        entry = Entry(type=etype, key=key, line=r.line(at))
-        _parse_fields(r, entry)
-        entry.raw = text[at : r.pos]
-        entries.append(entry)
+        value = " and ".join(n.bibtex() for n in entry.names(f.name)) if f.name in ("author", "editor") else f.value
+        lines.append(f"  {f.name} = {{{value}}},")
+    return "\n".join(lines) + "\n}\n"
 
 
-def keys(text: str) -> frozenset[str]:
-    """The citation keys defined in a .bib file (a quick scan; parse() does the checking)."""
-    return frozenset(re.findall(r"(?m)^\s*@(?!comment|string|preamble)\w+\s*\{\s*([^,\s]+)\s*,", text, re.I))
+# --------------------------------------------------------------------------
+# Checks
 
 
-def _parse_fields(r: _Reader, entry: Entry) -> None:
-    text = r.text
-    while True:
-        r.skip_space()
-        if r.pos >= len(text):
-            raise r.error(f"entry '{entry.key}' is never closed with '}}'", _pos_of_line(text, entry.line))
-        if text[r.pos] == "}":
-            r.pos += 1
-            return
-        start = r.pos
-        fm = FIELD_NAME_RE.match(text, r.pos)
-        if not fm:
-            if text[r.pos] == "@":
-                raise r.error(
-                    f"entry '{entry.key}' is not closed before the next entry starts (missing '}}')",
-                    _pos_of_line(text, entry.line),
-                )
-            raise r.error(f"in entry '{entry.key}': expected a field name, found {text[r.pos]!r}")
-        name = fm.group().lower()
-        r.pos = fm.end()
-        r.skip_space()
-        if r.pos >= len(text) or text[r.pos] != "=":
-            raise r.error(f"in entry '{entry.key}': expected '=' after field '{name}'")
-        r.pos += 1
-        value = _parse_value(r, entry, name)
-        if name in entry.fields:
-            raise r.error(f"in entry '{entry.key}': field '{name}' appears twice", start)
-        entry.fields[name] = Field(name, value, r.line(start))
-        r.skip_space()
-        if r.pos >= len(text):
-            raise r.error(f"entry '{entry.key}' is never closed with '}}'", _pos_of_line(text, entry.line))
-        if text[r.pos] == ",":
-            r.pos += 1
-        elif text[r.pos] == "}":
-            continue
-        elif text[r.pos] == "@":
-            raise r.error(f"entry '{entry.key}' is not closed before the next entry starts (missing '}}')",
-                          _pos_of_line(text, entry.line))
-        else:
-            raise r.error(f"in entry '{entry.key}': expected ',' or '}}' after field '{name}'")
-
-
-def _parse_value(r: _Reader, entry: Entry, name: str) -> str:
-    text, parts = r.text, []
-    while True:
-        r.skip_space()
-        if r.pos >= len(text):
-            raise r.error(f"in entry '{entry.key}': field '{name}' has no value")
-        ch = text[r.pos]
-        if ch == "{":
-            parts.append(r.balanced("{", "}"))
-        elif ch == '"':
-            parts.append(r.balanced('"', '"'))
-        else:
-            m = re.compile(r"[A-Za-z0-9_-]+").match(text, r.pos)
-            if not m:
-                raise r.error(f"in entry '{entry.key}': field '{name}' has no value")
-            parts.append(m.group())
-            r.pos = m.end()
-        r.skip_space()
-        if r.pos < len(text) and text[r.pos] == "#":
-            r.pos += 1
-            continue
-        return "".join(parts).strip()
-
-
-def _pos_of_line(text: str, line: int) -> int:
-    pos = 0
-    for _ in range(line - 1):
-        pos = text.index("\n", pos) + 1
-    return pos
-
-
-def check(entries: list[Entry], path: str = "references.bib") -> list[SiteError]:
-    """Integrity rules that fail the build. Returns every problem found."""
+def check(bib: Bibliography, editorial: bool = True) -> list[SiteError]:
+    """Problems with well-formed entries. ``editorial`` adds this site's rules (CONTRIBUTING R1-R6)."""
     errors: list[SiteError] = []
-    seen: dict[str, Entry] = {}
-    for e in entries:
+    seen_ids: dict[tuple[str, str], Entry] = {}
+    for e in bib.entries.values():
         def err(msg: str, line: int | None = None, e=e) -> None:
-            errors.append(SiteError(path, line or e.line, f"entry '{e.key}': {msg}"))
+            errors.append(SiteError(bib.path, line or e.line, f"entry '{e.key}': {msg}"))
 
-        if e.key in seen:
-            err(f"duplicate key (first defined on line {seen[e.key].line})")
-        seen.setdefault(e.key, e)
         if not KEY_RE.match(e.key):
             err("citation keys may only contain lowercase a-z, 0-9 and '-' "
                 "('.', ':' and '_' cannot be cited: the [@key] syntax stops at them)")
@@ -275,81 +384,140 @@ def check(entries: list[Entry], path: str = "references.bib") -> list[SiteError]
         if not any(e.get(f) for f in ("doi", "pmid", "url")):
             err("has none of doi, pmid or url, so a reader cannot find the source")
         for name, pattern, example in (
-            ("doi", DOI_RE, "10.1001/archpsyc.63.8.856 (no https://doi.org/ prefix)"),
+            ("doi", DOI_RE, "10.1001/archpsyc.63.8.856 (no https://doi.org/ prefix, no escapes)"),
             ("pmid", PMID_RE, "digits only, e.g. 16894061"),
             ("pmcid", PMCID_RE, "PMC followed by digits"),
-            ("url", URL_RE, "an http(s) address"),
+            ("url", URL_RE, "an http(s) address written exactly as in the browser (no \\& or \\% escapes, no quotes)"),
             ("verified", URL_RE, "the http(s) address of the record you checked"),
-            ("year", YEAR_RE, "four digits"),
         ):
             value = e.get(name)
             if value and not pattern.match(value):
                 err(f"malformed {name} {value!r}: expected {example}", e.line_of(name))
-        evidence = e.get("evidence")
-        if not evidence:
-            err("missing 'evidence' field (one of: " + ", ".join(EVIDENCE_TYPES) + ")")
-        elif evidence not in EVIDENCE_TYPES:
-            err(f"unknown evidence type {evidence!r}; use one of: {', '.join(EVIDENCE_TYPES)}", e.line_of("evidence"))
-        if not e.get("verified"):
-            err("missing 'verified' field: the URL of the PubMed/publisher/regulator record the fields were copied from")
-        if _is_corporate(e.get("author")) and not e.get("shortauthor"):
-            err("corporate author needs a 'shortauthor' field (used in the key, e.g. fda)", e.line_of("author"))
+        if editorial:
+            _editorial(e, err, seen_ids)
     return errors
+
+
+def _editorial(e: Entry, err, seen_ids: dict) -> None:
+    if e.get("year") and not YEAR_RE.match(e.get("year")):
+        err(f"malformed year {e.get('year')!r}: expected four digits", e.line_of("year"))
+    evidence = e.get("evidence")
+    if not evidence:
+        err("missing 'evidence' field (one of: " + ", ".join(EVIDENCE_TYPES) + ")")
+    elif evidence not in EVIDENCE_TYPES:
+        err(f"unknown evidence type {evidence!r}; use one of: {', '.join(EVIDENCE_TYPES)}", e.line_of("evidence"))
+    verified = e.get("verified")
+    if not verified:
+        err("missing 'verified' field: the URL of the PubMed/publisher/regulator record the fields were copied from")
+    elif CHECK_VERIFIED_HOSTS and URL_RE.match(verified) and not _host_in(verified, VERIFIED_HOSTS):
+        err(f"verified {verified!r} is not a canonical record: use the PubMed, PMC, doi.org, publisher or "
+            "regulator address (the list and reasons: VERIFIED_HOSTS in overrides/hooks/sitekit/bibfile.py)",
+            e.line_of("verified"))
+    names = e.names("author")
+    if names and names[0].organisation and not e.get("shortauthor"):
+        err("corporate author needs a 'shortauthor' field (used in the key, e.g. fda)", e.line_of("author"))
+    problem = key_convention_error(e)
+    if problem:
+        err(problem)
+    if e.type == "article":
+        for name, label in (("pmid", "the PMID seen on PubMed"), ("doi", "the DOI seen in its record")):
+            if not e.get(name):
+                err(f"articles need {label} ('{name}' field)")
+    elif not e.get("url"):
+        err("sources other than journal articles need an official 'url'")
+    elif e.get("evidence") in ("label", "regulator") and not _host_in(e.get("url"), OFFICIAL_HOSTS):
+        err(f"labels and regulator documents need the regulator's own url, not {e.get('url')!r}", e.line_of("url"))
+    for name in ("doi", "pmid"):
+        value = e.get(name).lower()
+        if value:
+            first = seen_ids.setdefault((name, value), e)
+            if first is not e:
+                err(f"the same {name} as entry '{first.key}' (line {first.line})", e.line_of(name))
+
+
+def _host_in(url: str, hosts) -> bool:
+    host = re.sub(r"^https?://([^/:?#]+).*$", r"\1", url).lower()
+    return any(host == h or host.endswith("." + h) for h in hosts)
+
+
+def uncited(bib: Bibliography, cited: set[str]) -> list[SiteError]:
+    """An entry no page or data file cites is dead weight and was never checked in context."""
+    return [SiteError(bib.path, e.line, f"entry '{e.key}' is not cited on any page or data file: cite it or remove it")
+            for e in bib.entries.values() if e.key not in cited]
+
+
+# --------------------------------------------------------------------------
+# Text: LaTeX -> Unicode (pylatexenc), for structured data, sorting and the key convention
+
+
+@functools.lru_cache(maxsize=1)
+def _latex():
+    from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
+    from pylatexenc.latexwalker import get_default_latex_context_db as walker_db
+    from pylatexenc.macrospec import MacroSpec
+
+    walker = walker_db()
+    walker.add_context_category("bib", prepend=True, macros=[
+        MacroSpec("href", "{{"), MacroSpec("url", "{"), MacroSpec("includegraphics", "[{")])
+    text = get_default_latex_context_db()
+    text.add_context_category("bib", prepend=True, macros=[  # a link's text, never its target; no images
+        MacroTextSpec("href", "%(2)s"), MacroTextSpec("url", "%(1)s"), MacroTextSpec("includegraphics", "")])
+    return walker, LatexNodes2Text(latex_context=text, math_mode="text", strict_latex_spaces=True)
+
+
+_SUB = str.maketrans("0123456789+-=()", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎")
+_SUP = str.maketrans("0123456789+-=()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾")
+_LATEX_SPECIAL = re.compile(r"[\\{}$~]|--|``|''")
+
+
+def plain(text: str) -> str:
+    """Field text as a reader sees it: 'Le Dar{\\'e}' -> 'Le Daré', '50\\%' -> '50%', 'Cu$_2$O' -> 'Cu₂O'."""
+    if not _LATEX_SPECIAL.search(text):
+        return " ".join(text.split())
+    from pylatexenc.latexwalker import LatexWalker
+
+    walker_db, converter = _latex()
+    text = re.sub(r"\$([^$]*)\$", lambda m: "$" + re.sub(r"_\{?([0-9+\-=()]+)\}?", lambda s: s.group(1).translate(_SUB),
+                  re.sub(r"\^\{?([0-9+\-=()]+)\}?", lambda s: s.group(1).translate(_SUP), m.group(1))) + "$", text)
+    nodes = LatexWalker(text, latex_context=walker_db, tolerant_parsing=True).get_latex_nodes()[0]
+    return " ".join(converter.nodelist_to_text(nodes).replace("\xa0", " ").split())
+
+
+def name_text(name: Name) -> tuple[str, str]:
+    """(given, family) as plain text; an organisation is its whole name as family."""
+    if name.organisation:
+        return "", plain(name.organisation)
+    return plain(name.given), plain(name.family)
 
 
 # --------------------------------------------------------------------------
 # Key convention: firstauthor + year + first title word, e.g. zarate2006randomized.
 # Hyphens and apostrophes inside a word are dropped ("Long-term" -> longterm).
 
-_LATEX_LETTERS = {r"\i": "i", r"\j": "j", r"\o": "o", r"\O": "O", r"\l": "l", r"\L": "L",
-                  r"\ss": "ss", r"\ae": "ae", r"\AE": "AE", r"\oe": "oe", r"\OE": "OE", r"\aa": "a", r"\AA": "A"}
 _STOP_WORDS = {"a", "an", "the"}
+_NO_DECOMPOSITION = str.maketrans({"ø": "o", "Ø": "O", "ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE",
+                                   "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ı": "i"})
 
 
 def plain_ascii(text: str) -> str:
     """LaTeX-accented, Unicode text -> lowercase ASCII letters, digits and spaces."""
-    for command, letter in _LATEX_LETTERS.items():
-        text = re.sub(re.escape(command) + r"(?![A-Za-z])", letter, text)
-    text = re.sub(r"\\[\"'^`~=.]", "", text)        # \"o  \'e
-    text = re.sub(r"\\[a-zA-Z]+\s*", "", text)       # \c c, \v s, \textit
-    text = unicodedata.normalize("NFKD", text.replace("{", "").replace("}", ""))
+    text = unicodedata.normalize("NFKD", plain(text).translate(_NO_DECOMPOSITION))
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
     text = re.sub(r"(?<=\w)['’-](?=\w)", "", text)  # "long-term" -> "longterm", "o'brien" -> "obrien"
     return re.sub(r"[^a-z0-9 ]+", " ", text)
 
 
-def _is_corporate(author: str) -> bool:
-    first = split_authors(author)[0] if author else ""
-    return first.startswith("{") and first.endswith("}")
-
-
-def split_authors(author: str) -> list[str]:
-    """Split a BibTeX author list on ' and ' at brace depth 0."""
-    names, depth, start, i = [], 0, 0, 0
-    while i < len(author):
-        ch = author[i]
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-        elif depth == 0 and author[i:i + 5].lower() == " and ":
-            names.append(author[start:i].strip())
-            start = i + 5
-            i += 4
-        i += 1
-    names.append(author[start:].strip())
-    return [n for n in names if n]
+def first_author_family(entry: Entry) -> str:
+    """The first author's (or editor's) family name, or the short name of an organisation."""
+    names = entry.names("author") or entry.names("editor")
+    if not names or names[0].organisation:
+        return entry.get("shortauthor") or (plain(names[0].organisation) if names else "")
+    return names[0].family
 
 
 def expected_key(entry: Entry) -> str:
     """The key the convention gives this entry (without any -b/-c suffix)."""
-    author = entry.get("author") or entry.get("editor")
-    if _is_corporate(author) or not author:
-        name = plain_ascii(entry.get("shortauthor")).replace(" ", "")
-    else:
-        first = split_authors(author)[0]
-        family = first.split(",")[0] if "," in first else first.split()[-1]
-        name = plain_ascii(family).replace(" ", "")
+    name = plain_ascii(first_author_family(entry)).replace(" ", "")
     words = [w for w in plain_ascii(entry.get("title")).split() if w not in _STOP_WORDS and w != name]
     return f"{name}{entry.get('year')}{words[0] if words else ''}"
 
@@ -359,3 +527,8 @@ def key_convention_error(entry: Entry) -> str | None:
     if re.fullmatch(re.escape(expected) + r"(-[b-z])?", entry.key):
         return None
     return f"key '{entry.key}' should be '{expected}' (first author + year + first title word; -b, -c for clashes)"
+
+
+def sort_key(entry: Entry) -> tuple:
+    """References-page order: first author's family name, year, key."""
+    return (plain_ascii(first_author_family(entry)).strip(), entry.get("year"), entry.key)

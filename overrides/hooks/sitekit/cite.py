@@ -10,13 +10,20 @@ rewritten. This module keeps the pandoc citation syntax and fixes all of that:
 * one superscript per citation group, numbers in order of first use on the
   page, sorted and compressed ("1,2", "3–5"), locators shown as "1(p4)";
 * a per-page reference list with back-links to every place a source is cited;
-* every malformed or unknown citation is an error naming the file and line;
-* code spans, fenced blocks and HTML comments are left verbatim.
+* every malformed or unknown citation is an error naming the file and line, and so is a citation
+  where Markdown cannot show one: a link's text or target, an image description, a title or other
+  attribute, an abbreviation definition, or two groups side by side (``[@a][@b]``);
+* code is left verbatim in every form: code spans, fenced blocks and HTML comments are skipped in the
+  Markdown, and a citation that Markdown put in an indented code block is restored as written.
+
+Citations are numbered after Markdown has rendered the page (``place``), in the order a reader
+meets them, so only the citations that really show are numbered.
 """
 
 from __future__ import annotations
 
 import html
+import html as htmlmod
 import re
 from dataclasses import dataclass, field
 from typing import Mapping
@@ -25,10 +32,12 @@ from sitekit import mdscan
 from sitekit.bibfile import EVIDENCE_TYPES, KEY_RE
 from sitekit.errors import SiteError, line_of, raise_all
 
-# A bracket group with no nested brackets that is not a link, image, footnote
-# reference or link definition: [text](url), [text][ref], [ref]: url, ![alt], [^1].
-_GROUP = re.compile(r"(?<![\\!\]])\[(?!\^)(?P<inner>(?:[^\[\]@]*[\s;])?@[^\[\]]*)\](?![(\[])")
-_LINK_DEFINITION = re.compile(r"(?m)^[ ]{0,3}\[[^\[\]]*\]:")
+# A bracket group with no nested brackets holding an '@' that does not follow a letter (so
+# [me@example.org] is not one). What surrounds it decides whether it is a citation.
+_GROUP = re.compile(r"(?<!\\)\[(?P<inner>[^\[\]]*?(?<![\w.+])@[^\[\]]*)\](?P<after>[(\[]|:)?")
+_LINK_DEFINITION = re.compile(r"[ ]{0,3}\[[^\[\]]*\]:")
+_ABBREVIATION = re.compile(r"[ ]{0,3}\*\[[^\[\]]*\]:")
+_FOOTNOTE_BEFORE = re.compile(r"\[\^[^\[\]]+\]$")
 _HEADING = re.compile(r"[ ]{0,3}#{1,6}[ \t]")
 _ITEM = re.compile(r"\s*(?P<prefix>[^@]*?)\s*@(?P<key>[^\s,;]*)(?P<rest>[^,]*?)\s*(?:,\s*(?P<loc>.*?))?\s*", re.S)
 
@@ -61,13 +70,14 @@ class Reference:
 
 @dataclass
 class PageCitations:
-    """One page's citations: Markdown with placeholders, and what replaces them after rendering."""
+    """One page's citations: Markdown with tokens, then (after ``place``) their numbers and markup."""
 
-    markdown: str
+    markdown: str  # the page with tokens
+    source: str = ""  # the page before (token i stands for source[groups[i].start:groups[i].end])
+    groups: list[Group] = field(default_factory=list)
     numbers: dict[str, int] = field(default_factory=dict)  # key -> number, in order of first use
     backrefs: dict[str, list[str]] = field(default_factory=dict)  # key -> anchors of the groups citing it
-    superscripts: list[str] = field(default_factory=list)  # final HTML of each group, in order
-    groups: list[list[Cite]] = field(default_factory=list)  # the citations of each group, in order
+    superscripts: dict[int, str] = field(default_factory=dict)  # token -> final HTML of its group
 
 
 # Placeholders are invisible text tokens: Markdown passes them through untouched and no HTML
@@ -80,6 +90,7 @@ LIST_TOKEN = _OPEN + "R" + _CLOSE
 _INLINE_RE = re.compile(_OPEN + r"(\d+)" + _CLOSE)
 _LIST_RE = re.compile(r"<p>" + LIST_TOKEN + r"</p>")
 _ANY_TOKEN = re.compile(_LIST_RE.pattern + "|" + _INLINE_RE.pattern)
+_REFERENCES_SECTION = re.compile(r'<h2 id="references">References.*?</h2>\s*' + _LIST_RE.pattern, re.S)
 
 
 def strip_tokens(html: str) -> str:
@@ -95,24 +106,40 @@ def find_groups(md: str, path: str, line_offset: int = 0) -> list[Group]:
     protected = mdscan.protected(md)
     groups, errors = [], []
     for m in matches:
-        inner = m.group("inner")
+        inner, after = m.group("inner"), m.group("after")
         if m.start() in protected:
             continue
-        if md.startswith(":", m.end()) and _LINK_DEFINITION.match(md, md.rfind("\n", 0, m.start()) + 1):
+        line_start = md.rfind("\n", 0, m.start()) + 1
+        if after == ":" and _LINK_DEFINITION.fullmatch(md, line_start, m.end()):
             continue  # "[label]: url" at the start of a line is a link definition, not a citation
         line = line_of(md, m.start()) + line_offset
-        if _HEADING.match(md, md.rfind("\n", 0, m.start()) + 1):
-            errors.append(SiteError(path, line, f"citation [{inner.strip()}] in a heading: cite in the text below it"))
-            continue
-        cites = []
-        for part in inner.split(";"):
-            problem = _parse_item(part, cites)
-            if problem:
-                errors.append(SiteError(path, line, f"citation [{inner.strip()}]: {problem}"))
-                break
+
+        def fail(message: str) -> None:
+            errors.append(SiteError(path, line, f"citation [{inner.strip()}] {message}"))
+
+        before = md[line_start:m.start()]
+        if _HEADING.match(md, line_start):
+            fail("in a heading: cite in the text below it")
+        elif _ABBREVIATION.match(md, line_start):
+            fail("in an abbreviation definition: abbreviation tooltips are plain text")
+        elif after == "(":
+            fail("followed by '(': a citation cannot be a link; write the link and the citation separately")
+        elif after == "[":
+            fail("followed by '[': write several sources in one group, [@a; @b], not [@a][@b]")
+        elif before.endswith("]") and not _FOOTNOTE_BEFORE.search(before):
+            fail("right after ']': write several sources in one group, [@a; @b], and leave a space after a link")
+        elif before.endswith("!"):
+            fail("in an image: an image description cannot hold a citation; cite in the text or caption")
         else:
-            groups.append(Group(m.start(), m.end(), line, cites))
-    raise_all(errors)
+            cites = []
+            for part in inner.split(";"):
+                problem = _parse_item(part, cites)
+                if problem:
+                    fail(f": {problem}".lstrip(" "))
+                    break
+            else:
+                groups.append(Group(m.start(), m.end() - len(after or ""), line, cites))
+    raise_all([SiteError(e.path, e.line, e.message.replace("] : ", "]: ")) for e in errors])
     return groups
 
 
@@ -123,6 +150,8 @@ def _parse_item(part: str, cites: list[Cite]) -> str | None:
     if not m:
         return f"cannot read {part.strip()!r}; write [@key] or [@key, p. 4]"
     key, rest, loc = m.group("key"), m.group("rest").strip(), m.group("loc")
+    if m.group("prefix").strip() == "-":
+        return f"[-@{key}] (author left out) is not supported: numbered references show no author; write [@{key}]"
     if m.group("prefix"):
         return (f"text before @{key} ({m.group('prefix')!r}) is not supported: "
                 "write it outside the brackets, e.g. 'see [@key]'")
@@ -149,57 +178,90 @@ def format_locator(locator: str) -> str:
     return locator
 
 
-def render_page(md: str, groups: list[Group], keys: set[str] | Mapping[str, object], path: str) -> PageCitations:
-    """Number the groups in order of first use and put placeholders where the HTML will go."""
-    unknown = [SiteError(path, g.line, f"unknown citation key '{c.key}' (not in references.bib)")
-               for g in groups for c in g.cites if c.key not in keys]
-    raise_all(unknown)
-    page = PageCitations(md)
+def tokenize(md: str, groups: list[Group], keys: set[str] | Mapping[str, object] | None, path: str) -> PageCitations:
+    """Put a token where each group's HTML will go (and a References list at the end).
+
+    ``keys``: the bibliography's keys (None when it could not be read: its own errors say why)."""
+    raise_all([SiteError(path, g.line, f"unknown citation key '{c.key}' (not in references.bib)")
+               for g in groups for c in g.cites if keys is not None and c.key not in keys])
     pieces, last = [], 0
-    for index, group in enumerate(groups, start=1):
-        anchor = f"cite-{index}"
-        for c in group.cites:
-            page.numbers.setdefault(c.key, len(page.numbers) + 1)
-            if anchor not in page.backrefs.setdefault(c.key, []):
-                page.backrefs[c.key].append(anchor)
-        page.superscripts.append(_superscript(group, anchor, page.numbers))
-        page.groups.append(group.cites)
-        pieces += [md[last:group.start], INLINE_TOKEN.format(index - 1)]
+    for index, group in enumerate(groups):
+        pieces += [md[last:group.start], INLINE_TOKEN.format(index)]
         last = group.end
     pieces.append(md[last:])
     body = "".join(pieces)
-    if page.numbers:
+    if groups:
         body = body.rstrip("\n") + f"\n\n## References {{#references}}\n\n{LIST_TOKEN}\n"
-    page.markdown = body
-    return page
+    return PageCitations(body, md, list(groups))
 
 
-def fill_page(html: str, page: PageCitations, references: Mapping[str, Reference], path: str,
-              bibliography_url: str, legend_url: str) -> str:
-    """Put the citation markup and the reference list into the rendered page."""
-    found = [int(n) for n in _INLINE_RE.findall(html)]
-    if sorted(found) != list(range(len(page.superscripts))):
-        missing = sorted(set(range(len(page.superscripts))) - set(found))
-        raise SiteError(path, None, f"{len(missing)} citation(s) did not survive Markdown rendering (a citation "
-                                    "inside a link, image, attribute or raw HTML attribute?)")
-    html = _INLINE_RE.sub(lambda m: page.superscripts[int(m.group(1))], html)
-    if page.numbers:
-        lists = _LIST_RE.findall(html)
-        if len(lists) != 1:
-            raise SiteError(path, None, "the References list placeholder did not survive Markdown rendering")
-        html = _LIST_RE.sub(lambda _: reference_list(page.numbers, page.backrefs, references,
-                                                     bibliography_url, legend_url), html, count=1)
+_PLACES = re.compile(r"<(?P<close>/?)(?P<tag>[a-zA-Z][a-zA-Z0-9]*)\b[^>]*>|" + _OPEN + r"(?P<token>\d+)" + _CLOSE)
+
+
+def place(html: str, page: PageCitations, path: str) -> str:
+    """Check where each token landed in the rendered page, then number the groups in reading order.
+
+    A token in code (an indented code block) becomes its citation's text again; one inside a link,
+    an attribute or lost in raw HTML is an error naming the citation's line. Returns the HTML.
+    """
+    md, errors, shown, seen, code, link = page.source, [], [], set(), 0, 0
+    restored: dict[int, str] = {}
+    for m in _PLACES.finditer(html):
+        if m.group("tag"):
+            tag = m.group("tag").lower()
+            for t in _INLINE_RE.findall(m.group()):
+                g = page.groups[int(t)]
+                seen.add(int(t))
+                errors.append(SiteError(path, g.line, f"citation {md[g.start:g.end]} is inside an HTML attribute "
+                                                      "(an image description, a link title or raw HTML): cite in the text"))
+            step = -1 if m.group("close") else 1
+            code += step if tag in ("code", "pre") else 0
+            link += step if tag == "a" else 0
+            continue
+        i = int(m.group("token"))
+        g = page.groups[i]
+        seen.add(i)
+        if code > 0:
+            restored[i] = htmlmod.escape(md[g.start:g.end], quote=False)
+        elif link > 0:
+            errors.append(SiteError(path, g.line, f"citation {md[g.start:g.end]} is inside a link's text: "
+                                                  "put it after the link"))
+        else:
+            shown.append(i)
+    for i in sorted(set(range(len(page.groups))) - seen):
+        g = page.groups[i]
+        errors.append(SiteError(path, g.line, f"citation {md[g.start:g.end]} did not survive Markdown rendering "
+                                              "(inside raw HTML?): cite in the text"))
+    raise_all(errors)
+    if restored:
+        html = _INLINE_RE.sub(lambda m: restored.get(int(m.group(1)), m.group()), html)
+    for i in shown:
+        anchor = f"cite-{i + 1}"
+        for c in page.groups[i].cites:
+            page.numbers.setdefault(c.key, len(page.numbers) + 1)
+            if anchor not in page.backrefs.setdefault(c.key, []):
+                page.backrefs[c.key].append(anchor)
+        page.superscripts[i] = _superscript(page.groups[i], anchor, page.numbers)
+    if page.groups and not page.numbers:
+        html = _REFERENCES_SECTION.sub("", html, count=1)  # every citation was code: no list
     return html
 
 
-_REFERENCES_SECTION = re.compile(r'<h2 id="references">References.*?</h2>\s*' + _LIST_RE.pattern, re.S)
+def fill_page(html: str, page: PageCitations, references: Mapping[str, Reference], bibliography_url: str,
+              legend_url: str) -> str:
+    """Put the citation markup and the reference list into the placed page."""
+    html = _INLINE_RE.sub(lambda m: page.superscripts[int(m.group(1))], html)
+    if page.numbers:
+        html = _LIST_RE.sub(lambda _: reference_list(page.numbers, page.backrefs, references,
+                                                     bibliography_url, legend_url), html, count=1)
+    return html
 
 
 def renumber(html: str, page: PageCitations, numbers: dict[str, int], backrefs: dict[str, list[str]],
              anchor_prefix: str) -> str:
     """One page of a multi-page document (the printable edition) with numbers shared across pages.
 
-    ``html`` is the rendered page still holding its tokens. Its own References section is
+    ``html`` is the placed page still holding its tokens. Its own References section is
     dropped (the document has one merged list); each group is numbered from ``numbers`` (updated
     in order of first use) and its anchor, ``{anchor_prefix}cite-N``, is added to ``backrefs``.
     """
@@ -208,11 +270,11 @@ def renumber(html: str, page: PageCitations, numbers: dict[str, int], backrefs: 
     def repl(m: re.Match) -> str:
         i = int(m.group(1))
         anchor = f"{anchor_prefix}cite-{i + 1}"
-        for c in page.groups[i]:
+        for c in page.groups[i].cites:
             numbers.setdefault(c.key, len(numbers) + 1)
             if anchor not in backrefs.setdefault(c.key, []):
                 backrefs[c.key].append(anchor)
-        return _superscript(Group(0, 0, 0, page.groups[i]), anchor, numbers)
+        return _superscript(page.groups[i], anchor, numbers)
 
     return _INLINE_RE.sub(repl, html)
 
@@ -259,10 +321,11 @@ def reference_meta(ref: Reference, legend_url: str) -> str:
         links.append(f'<a href="https://pubmed.ncbi.nlm.nih.gov/{ref.pmid}/">PubMed</a>')
     if ref.pmcid:
         links.append(f'<a href="https://pmc.ncbi.nlm.nih.gov/articles/{ref.pmcid}/">PMC</a>')
-    label, description = EVIDENCE_TYPES[ref.evidence]
-    badge = (f'<a class="evidence-badge evidence-{ref.evidence}" href="{legend_url}#{ref.evidence}" '
-             f'title="{html.escape(description)}">{html.escape(label)}</a>')
-    return '<span class="reference-meta">' + " · ".join(links + [badge]) + "</span>"
+    if ref.evidence in EVIDENCE_TYPES:
+        label, description = EVIDENCE_TYPES[ref.evidence]
+        links.append(f'<a class="evidence-badge evidence-{ref.evidence}" href="{legend_url}#{ref.evidence}" '
+                     f'title="{html.escape(description)}">{html.escape(label)}</a>')
+    return '<span class="reference-meta">' + " · ".join(links) + "</span>"
 
 
 def reference_list(numbers: dict[str, int], backrefs: dict[str, list[str]],

@@ -26,7 +26,9 @@ def raise_all(errors: list[SiteError]) -> None:
         raise errors[0]
     first = errors[0]
     joined = "\n".join(str(e) for e in errors)
-    raise SiteError(first.path, first.line, f"{first.message}\n{len(errors)} problems in all:\n{joined}")
+    error = SiteError(first.path, first.line, f"{first.message}\n{len(errors)} problems in all:\n{joined}")
+    error.errors = list(errors)  # each one, for a caller that collects the problems of a whole build
+    raise error
 
 
 def line_of(text: str, offset: int) -> int:

@@ -34,28 +34,29 @@ AUDIENCE = [
 _MONTHS = "jan feb mar apr may jun jul aug sep oct nov dec".split()
 
 
-def plain(text: str) -> str:
-    """BibTeX field text as plain text: no protective braces, TeX escapes or '--'."""
-    text = re.sub(r"\\([&%$#_])", r"\1", text)
-    text = text.replace("---", "—").replace("--", "–").replace("~", " ")
-    return re.sub(r"\s+", " ", text.replace("{", "").replace("}", "")).strip()
+plain = bibfile.plain  # BibTeX field text as a reader sees it (LaTeX decoded)
 
 
-def _person(name: str) -> dict:
-    name = plain(name)
-    if "," in name:
-        family, given = (p.strip() for p in name.split(",", 1))
-        return {"@type": "Person", "name": f"{given} {family}".strip(), "familyName": family, "givenName": given}
-    return {"@type": "Organization", "name": name}
+def _person(name: bibfile.Name) -> dict:
+    given, family = bibfile.name_text(name)
+    if name.organisation:
+        return {"@type": "Organization", "name": family}
+    person = {"@type": "Person", "name": f"{given} {family}".strip(), "familyName": family}
+    if given:
+        person["givenName"] = given
+    if name.suffix:
+        person["honorificSuffix"] = plain(name.suffix)
+        person["name"] += f", {person['honorificSuffix']}"
+    return person
 
 
 def scholarly_work(entry: bibfile.Entry) -> dict:
     """One bibliography entry as a schema.org citation."""
     work: dict = {"@type": "ScholarlyArticle" if entry.type == "article" else "CreativeWork",
                   "name": plain(entry.get("title"))}
-    authors = entry.get("author")
+    authors = [_person(n) for n in entry.names("author") if not n.others]  # "and others": et al., not a person
     if authors:
-        work["author"] = [_person(a) for a in bibfile.split_authors(authors)]
+        work["author"] = authors
     if entry.get("year"):
         work["datePublished"] = entry.get("year")
     container = entry.get("journal") or entry.get("publisher") or entry.get("institution")
@@ -152,3 +153,19 @@ def page_citation(*, title: str, site_name: str, reviewed: dt.date, url: str, pa
         "}",
     ])
     return {"ama": ama, "bibtex": bibtex, "key": citation_key(site_name, reviewed, path)}
+
+
+def page_metadata(meta: dict, *, title: str, url: str, path: str, site_name: str, site_url: str,
+                  site_description: str, cited: list[bibfile.Entry]) -> dict:
+    """What ``overrides/main.html`` shows for one page: JSON-LD, Open Graph tags, "Cite this page"."""
+    title = meta.get("title") or title
+    description = meta.get("description") or site_description
+    reviewed = meta["reviewed"]
+    return {
+        "jsonld": medical_webpage(title=title, description=description, reviewed=reviewed,
+                                  next_review=meta.get("next_review"), url=url, site_name=site_name,
+                                  site_url=site_url, cited=cited),
+        "open_graph": open_graph(title=title, description=description, url=url, site_name=site_name,
+                                 reviewed=reviewed),
+        "citation": page_citation(title=title, site_name=site_name, reviewed=reviewed, url=url, path=path),
+    }

@@ -11,8 +11,7 @@ from mkdocs.structure.nav import Section
 from mkdocs.structure.pages import Page
 from mkdocs.utils import write_file
 
-from sitekit import edition
-from sitekit.engine import Citations
+from sitekit import cite, edition
 
 
 def _contents(items) -> list[edition.ContentsEntry]:
@@ -28,10 +27,12 @@ def _contents(items) -> list[edition.ContentsEntry]:
     return entries
 
 
-def write_edition(config, nav, env) -> str:
-    """Assemble the edition from the finished build and write it; returns its path."""
-    engine = Citations.active()
-    references_url = engine.url_of(engine.bibliography_page)
+def write_edition(config, nav, env, *, placed: dict[str, str], citations: dict[str, cite.PageCitations],
+                  references: dict[str, cite.Reference], references_url: str, legend_url: str) -> str:
+    """Assemble the edition from the finished build and write it; returns its path.
+
+    ``placed``: each page's rendered HTML with its citation tokens (src_uri -> HTML); ``citations``:
+    each page's citations; both kept by the build's owner (``sitekit.mkbuild``)."""
     pages = [p for p in nav.pages if p.url != references_url]
     targets = {p.url: edition.chapter_id(p.url) for p in pages}
 
@@ -39,7 +40,10 @@ def write_edition(config, nav, env) -> str:
     backrefs: dict[str, list[str]] = {}
     renumbered = []
     for page in pages:  # number every citation first: links to the list need to know what is cited
-        renumbered.append(engine.renumbered(page, numbers, backrefs, f"{targets[page.url]}-"))
+        uri = page.file.src_uri
+        html = placed.get(uri, page.content or "")
+        renumbered.append(cite.renumber(html, citations[uri], numbers, backrefs, f"{targets[page.url]}-")
+                          if uri in citations else html)
 
     chapters = []
     for page, content in zip(pages, renumbered):
@@ -55,8 +59,8 @@ def write_edition(config, nav, env) -> str:
             reviewed=str(page.meta.get("reviewed", "")), canonical_url=page.canonical_url or "",
         ))
 
-    legend = "#" + targets.get(engine.url_of(engine.legend_page), edition.REFERENCES_ID)
-    references_html = engine.merged_references(numbers, backrefs, None, legend)
+    legend = "#" + targets.get(legend_url, edition.REFERENCES_ID)
+    references_html = cite.reference_list(numbers, backrefs, references, None, legend)
     # The evidence badges link to "#<type>" on the legend page: point them at its chapter.
     references_html = references_html.replace(f'href="{legend}#', f'href="{legend}-')
     notice = env.get_template("partials/disclaimer.html").render(config=config)

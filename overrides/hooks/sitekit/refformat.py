@@ -1,55 +1,59 @@
-"""Format bibliography entries once per build, with a disk cache.
+"""Formatted reference text: pandoc + citeproc + the CSL style, once per entry, sanitised once.
 
-Why: mkdocs-bibtex 4.4's PandocRegistry runs pandoc once per page and writes the
-whole bibliography to a temporary file each time, so build time grows with
-pages x entries. Here every entry is formatted by the same engine call
-(``PandocRegistry._process_with_pandoc``, i.e. pandoc + citeproc + the CSL
-style) but in one batch, and the result is cached on disk per entry, keyed by
-the entry's exact source text, the style, pandoc's version and the engine's
-version. An unchanged entry is never formatted twice; editing one entry
-re-formats only that entry.
+Why pandoc directly (not mkdocs-bibtex's registry): one pandoc run formats every entry that is not
+in the cache, straight to HTML (real dashes, quotes, sub- and superscripts, no Markdown round trip),
+from the BibTeX that ``sitekit.bibfile.to_bibtex`` writes out of the build's own model, so the
+formatter reads exactly what the build accepted. The run starts as a subprocess when the build
+starts and is collected when the first page needs it, so pandoc works on the second core while
+MkDocs renders Markdown. Results are cached on disk per entry, keyed by what pandoc is given
+(macros already expanded, so editing an ``@string`` re-formats the entries that use it), the style
+and pandoc's version: editing one entry re-formats only that entry.
+
+Every surface (a page's reference list and its hover previews, the touch panel, the References
+page, the printable edition) shows ``sanitize``'s output: references.bib is untrusted input.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
+import subprocess
 import tempfile
 from importlib import metadata
 from pathlib import Path
 
-import markdown as pymarkdown
+import nh3
 
-from sitekit.bibfile import Entry
+from sitekit.bibfile import Entry, to_bibtex
 from sitekit.errors import SiteError
 
+log = logging.getLogger("mkdocs.hooks.pipeline")
+
 # Bump when the conversion below changes, to invalidate every cached entry.
-FORMAT_VERSION = "4"
+FORMAT_VERSION = "5"
 
-# BibLaTeX's verbatim fields: pandoc copies them into links as they are.
-VERBATIM_FIELDS = frozenset({"url", "doi", "eprint"})
+# What reference text may contain: inline emphasis, sub- and superscripts, links to http(s) addresses only.
+ALLOWED_TAGS = {"a", "em", "i", "strong", "b", "sub", "sup"}
 
 
-def bibtex_for_pandoc(bib_data) -> str:
-    """The bibliography as BibTeX for pandoc, with verbatim fields written verbatim.
+def _http_only(tag: str, attribute: str, value: str) -> str | None:
+    if tag == "a" and attribute == "href":
+        return value if re.match(r"https?://", value, re.I) else None
+    return value
 
-    The engine hands pandoc ``bib_data.to_string("bibtex")``, whose writer
-    LaTeX-escapes every field; pandoc keeps url/doi as written, so an address
-    with ``&``, ``%`` or ``_`` came out as ``...page\\&REMS=386`` (a broken
-    link showing backslashes, and invalid HTML). Other fields are still escaped.
-    """
-    from pybtex.database.output.bibtex import Writer
 
-    class _Writer(Writer):
-        def _write_field(self, stream, type, value):
-            if type.lower() in VERBATIM_FIELDS:
-                stream.write(f",\n    {type} = {self.quote(value)}")
-            else:
-                super()._write_field(stream, type, value)
+def sanitize(html: str) -> str:
+    """Reference HTML reduced to ALLOWED_TAGS; links keep only http(s) targets; nothing loads."""
+    return nh3.clean(html, tags=ALLOWED_TAGS, attributes={"a": {"href"}}, attribute_filter=_http_only,
+                     link_rel=None, url_schemes={"http", "https"})
 
-    return _Writer().to_string(bib_data)
+
+_ENTRY = re.compile(r'<div id="ref-(?P<key>[^"]+)" class="csl-entry"[^>]*>\s*(?:<div class="csl-left-margin">'
+                    r'.*?</div><div class="csl-right-inline">(?P<inline>.*?)</div>|(?P<plain>.*?))\s*</div>\s*(?=<div id="ref-|</div>\s*$)',
+                    re.S)
 
 
 def _digest(*parts: str) -> str:
@@ -60,82 +64,61 @@ def _digest(*parts: str) -> str:
     return h.hexdigest()
 
 
-_SPAN = re.compile(r"\[([^\[\]]*)\]\{\.(nocase|smallcaps|underline)\}")
-_SUPER = re.compile(r"\^([^\s^]+)\^")
-_SUB = re.compile(r"(?<!~)~([^\s~]+)~(?!~)")
-
-
-def unwrap_pandoc_spans(text: str) -> str:
-    """Pandoc-only Markdown that Python-Markdown does not know: [x]{.nocase}, ^sup^, ~sub~."""
-    previous = None
-    while previous != text:
-        previous = text
-        text = _SPAN.sub(lambda m: m.group(1) if m.group(2) == "nocase"
-                         else f'<span class="{m.group(2)}">{m.group(1)}</span>', text)
-    text = _SUPER.sub(r"<sup>\1</sup>", text)
-    return _SUB.sub(r"<sub>\1</sub>", text)
-
-
-class ReferenceFormatter:
-    """Turns bib entries into HTML reference text through the engine's registry, with a disk cache."""
+class Formatter:
+    """Reference HTML for bib entries, from the disk cache or one pandoc run (see the module docstring)."""
 
     def __init__(self, csl_path: str, cache_dir: Path | None, bib_path: str = "references.bib"):
-        self.bib_path = bib_path
+        import pypandoc
+
+        self.csl_path, self.bib_path = csl_path, bib_path
         self.cache_file = cache_dir / "references.json" if cache_dir else None
-        csl = Path(csl_path).read_text(encoding="utf-8")
-        # pandoc ships inside pypandoc-binary, so its wheel version pins the formatter (no subprocess needed)
-        self.salt = _digest(FORMAT_VERSION, csl, metadata.version("pypandoc-binary"), metadata.version("mkdocs-bibtex"))
-        self._md = None  # created on first use: warm builds never convert anything
+        self.pandoc = pypandoc.get_pandoc_path()
+        # pandoc ships inside pypandoc-binary, so its wheel version pins the formatter
+        self.salt = _digest(FORMAT_VERSION, Path(csl_path).read_text(encoding="utf-8"),
+                            metadata.version("pypandoc-binary"), metadata.version("nh3"))
+        self._cache = self._load()
+        self._run: tuple[subprocess.Popen, str, list[Entry]] | None = None
+        self._prints: dict[str, str] = {}
 
-    def fingerprint(self, entry: Entry) -> str:
-        return _digest(self.salt, entry.raw)
-
-    def lookup(self, entries: list[Entry]) -> tuple[dict[str, str], list[Entry]]:
-        """({key: html} for cached entries, [entries that still need formatting])."""
-        cache = self._load()
-        self._cached_count = len(cache)
-        found, missing = {}, []
-        for e in entries:
-            hit = cache.get(self.fingerprint(e))
-            if hit is None:
-                missing.append(e)
-            else:
-                found[e.key] = hit
-        return found, missing
-
-    def stale(self, entries: list[Entry]) -> bool:
-        """True if the cache holds entries that are no longer in the bibliography."""
-        return getattr(self, "_cached_count", 0) != len(entries)
-
-    def format_missing(self, registry, missing: list[Entry]) -> dict[str, str]:
-        """Format entries in one engine call (pandoc + citeproc + CSL)."""
+    def start(self, entries: list[Entry]) -> None:
+        """Start formatting the entries the cache lacks; returns at once."""
+        self._prints = {e.key: _digest(self.salt, to_bibtex(e)) for e in entries}
+        missing = [e for e in entries if self._prints[e.key] not in self._cache]
         if not missing:
-            return {}
-        from mkdocs_bibtex.citation import Citation, CitationBlock  # the engine loads only when needed
+            return
+        fd, bib = tempfile.mkstemp(suffix=".bib", prefix="references-")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write("\n".join(to_bibtex(e) for e in missing))
+        command = [self.pandoc, "--citeproc", "--csl", self.csl_path, "--bibliography", bib,
+                   "-f", "markdown", "-t", "html", "--wrap=none"]
+        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True, encoding="utf-8")
+        self._run = (process, bib, missing)
 
-        blocks = [CitationBlock(citations=[Citation(key=e.key)]) for e in missing]
-        registry.bib_data_bibtex = bibtex_for_pandoc(registry.bib_data)  # replaces the engine's cached_property
-        _, texts = registry._process_with_pandoc(blocks)
-        out = {}
-        for e in missing:
-            if e.key not in texts:
-                raise SiteError(self.bib_path, e.line, f"entry '{e.key}': pandoc/citeproc produced no reference text")
-            out[e.key] = self.to_html(texts[e.key])
-        return out
-
-    def save(self, entries: list[Entry], texts: dict[str, str]) -> None:
-        """Keep exactly the current entries in the cache (old versions drop out)."""
-        self._save({self.fingerprint(e): texts[e.key] for e in entries})
-
-    def to_html(self, text: str) -> str:
-        """Pandoc Markdown for one reference -> inline HTML."""
-        if self._md is None:
-            self._md = pymarkdown.Markdown()
-        self._md.reset()
-        out = self._md.convert(unwrap_pandoc_spans(text)).strip()
-        if out.startswith("<p>") and out.endswith("</p>"):
-            out = out[3:-4]
-        return out
+    def result(self) -> dict[str, str]:
+        """{key: sanitised HTML} for every entry given to ``start``; waits for pandoc if it is still running."""
+        stale = set(self._cache) != set(self._prints.values())
+        if self._run is not None:
+            process, bib, missing = self._run
+            self._run = None
+            try:
+                out, err = process.communicate('---\nnocite: "@*"\n---\n')
+            finally:
+                os.unlink(bib)
+            if process.returncode:
+                raise SiteError(self.bib_path, None, f"pandoc could not format the references: {err.strip()}")
+            found = {m.group("key"): (m.group("inline") if m.group("inline") is not None else m.group("plain"))
+                     for m in _ENTRY.finditer(out)}
+            for e in missing:
+                if e.key not in found:
+                    raise SiteError(self.bib_path, e.line, f"entry '{e.key}': pandoc/citeproc produced no reference text")
+                self._cache[self._prints[e.key]] = sanitize(found[e.key].strip())
+            log.info("citations: formatted %d reference(s) with pandoc", len(missing))
+        texts = {key: self._cache[fp] for key, fp in self._prints.items()}
+        if stale:
+            self._cache = {fp: self._cache[fp] for fp in self._prints.values()}
+            self._save(self._cache)
+        return texts
 
     def _load(self) -> dict[str, str]:
         if not self.cache_file or not self.cache_file.exists():
@@ -151,5 +134,5 @@ class ReferenceFormatter:
         self.cache_file.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.cache_file.parent, suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, ensure_ascii=False)
+            json.dump(data, f, ensure_ascii=False, sort_keys=True)
         os.replace(tmp, self.cache_file)

