@@ -162,3 +162,31 @@ def test_not_found_page_offers_search(site):
     for section in ("history/", "safety/", "routes/", "evidence/", "mechanism/"):
         assert f'href="/ketamine-explained/{section}"' in html
     assert "988" in html
+
+
+def test_hard_names_in_json_ld(tiny):
+    """Accents, Polish letters, von/van, Jr, initials without dots, PubMed-style names, First Last order,
+    a corporate author in double braces and 'and others' (et al., not a person named "others")."""
+    from conftest import GOOD_BIB, page
+
+    bib = GOOD_BIB + (ROOT / "tests" / "corpus" / "hard-names.bib").read_text(encoding="utf-8")
+    build = tiny({"index.md": page("A claim [@ledare2015ketamine].\n")}, bib=bib)
+    assert build.ok, build.output
+    work = _jsonld(build.html())["citation"][0]
+    people = [(a["@type"], a.get("givenName"), a.get("familyName"), a["name"]) for a in work["author"]]
+    assert people == [
+        ("Person", "B.", "Le Daré", "B. Le Daré"),
+        ("Person", "W. J.", "Cubała", "W. J. Cubała"),
+        ("Person", "C. A.", "Zarate", "C. A. Zarate, Jr"),
+        ("Person", "A.", "van der Berg", "A. van der Berg"),
+        ("Person", "M. A.", "Reyna", "M. A. Reyna"),
+        ("Person", "J. A.", "Smith", "J. A. Smith"),
+        ("Person", "Carlos A.", "Zarate", "Carlos A. Zarate"),
+        ("Organization", None, None, "World Health Organization"),
+    ]
+    assert work["author"][2]["honorificSuffix"] == "Jr"
+    assert work["name"] == "Ketamine in Annales Pharmaceutiques Françaises: 50% of μg – a test"
+    assert work["isPartOf"]["name"] == "Annales Pharmaceutiques Françaises"
+    assert not re.search(r"[\\{}$]", " ".join(a["name"] for a in work["author"]) + work["name"])
+    li = re.search(r'<li id="ref-ledare2015ketamine".*?</li>', build.html()).group()
+    assert "Le Daré B, Cubała WJ, Zarate CA Jr, et al. Ketamine in Annales Pharmaceutiques Françaises: 50% of " in li
