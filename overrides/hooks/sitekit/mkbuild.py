@@ -234,6 +234,9 @@ class SiteBuild:
             raise_all_as_plugin_error(self.problems)
         self._references()
         self.env = env
+        # The content partial's scripts run again when instant navigation brings in a page: allow them everywhere.
+        self.theme_scripts = themehtml.inline_script_hashes(env.get_template("partials/javascripts/content.html")
+                                                            .render(features=config.theme.get("features", [])))
         return env
 
     # -- 6. each page's template context, after the search index has read the page ----------
@@ -260,10 +263,12 @@ class SiteBuild:
 
     # -- 7. the written HTML ----------------------------------------------------------------
     def on_post_page(self, output, page, config):
-        return themehtml.repair(output, page.meta.get("description") or config.site_description)
+        output = themehtml.repair(output, page.meta.get("description") or config.site_description)
+        return themehtml.content_security_policy(output, self.theme_scripts, allow_any_inline=self.serving)
 
     def on_post_template(self, output_content, template_name, config):
-        return themehtml.repair(output_content, config.site_description)  # 404.html carries the same navigation
+        output = themehtml.repair(output_content, config.site_description)  # 404.html carries the same navigation
+        return themehtml.content_security_policy(output, self.theme_scripts, allow_any_inline=self.serving)
 
     # -- 8. the whole site: the printable edition -------------------------------------------
     @event_priority(-100)

@@ -25,6 +25,8 @@ theme update changes or fixes that markup (and the gate then says so):
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import re
 
@@ -44,3 +46,28 @@ def repair(output: str, description: str | None) -> str:
         if escaped != description:
             output = output.replace(_CONTENT.format(description), _CONTENT.format(escaped))
     return output
+
+
+CSP_PLACEHOLDER = "CSP-INLINE-SCRIPTS"
+_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
+
+
+def inline_script_hashes(html_text: str) -> set[str]:
+    """CSP source expressions ('sha256-...') for every inline script in ``html_text``."""
+    return {"'sha256-" + base64.b64encode(hashlib.sha256(m.group(1).encode("utf-8")).digest()).decode() + "'"
+            for m in _INLINE_SCRIPT.finditer(html_text)}
+
+
+def content_security_policy(output: str, also_allowed: set[str] = frozenset(), allow_any_inline: bool = False) -> str:
+    """Fill the page's Content-Security-Policy (overrides/main.html) with the hashes of its inline scripts.
+
+    The theme writes a few small inline scripts (base URL, palette, announcement, tabs); each is allowed
+    by its SHA-256 and nothing else inline runs. ``also_allowed``: scripts that instant navigation runs
+    when it brings in another page's content. ``allow_any_inline`` is for `mkdocs serve`, whose live
+    reload injects a script after the build.
+    """
+    if CSP_PLACEHOLDER not in output:
+        return output
+    if allow_any_inline:
+        return output.replace(CSP_PLACEHOLDER, "'unsafe-inline'", 1)
+    return output.replace(CSP_PLACEHOLDER, " ".join(sorted(inline_script_hashes(output) | set(also_allowed))), 1)
