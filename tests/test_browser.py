@@ -285,10 +285,10 @@ def drawer_reaches(page, base_url: str, trail: list[str]) -> None:
     with expect("the drawer button"):
         page.locator("label.md-header__button[for='__drawer']").tap()
     with expect("the drawer opening"):
-        page.wait_for_function("document.getElementById('__drawer').checked")
+        page.wait_for_function("() => document.getElementById('__drawer').checked")  # a function: CSP forbids eval
         page.locator("nav.md-nav--primary").wait_for(state="visible")
         # slid all the way in (a tap while it still moves can scroll the drawer sideways)
-        page.wait_for_function("Math.abs(document.querySelector('.md-sidebar--primary')"
+        page.wait_for_function("() => Math.abs(document.querySelector('.md-sidebar--primary')"
                                ".getBoundingClientRect().left) < 1")
     nav = page.locator("nav.md-nav--primary")
 

@@ -24,3 +24,4 @@ on_post_page = build.on_post_page
 on_post_template = build.on_post_template
 on_post_build = build.on_post_build
 on_serve = build.on_serve
+on_build_error = build.on_build_error

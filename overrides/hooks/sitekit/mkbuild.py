@@ -231,6 +231,7 @@ class SiteBuild:
         if self.every_entry_cited and not self.bib.errors:
             self.problems += bibfile.uncited(self.bib, set(self.cited_on))
         if self.problems:
+            self.formatter.close()
             raise_all_as_plugin_error(self.problems)
         self._references()
         self.env = env
@@ -276,6 +277,10 @@ class SiteBuild:
         mkedition.write_edition(config, self.nav, self.env, placed=self.placed, citations=self.pages,
                                 references=self.references, references_url=self.url_of(self.bibliography_page),
                                 legend_url=self.url_of(self.legend_page))
+
+    def on_build_error(self, error):
+        if getattr(self, "formatter", None):
+            self.formatter.close()  # no pandoc left running after a failed build
 
     # -- mkdocs serve --------------------------------------------------------------------------
     def on_serve(self, server, config, builder):

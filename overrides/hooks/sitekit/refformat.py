@@ -120,6 +120,15 @@ class Formatter:
             self._save(self._cache)
         return texts
 
+    def close(self) -> None:
+        """Stop a run whose results will not be used (the build failed)."""
+        if self._run is not None:
+            process, bib, _ = self._run
+            self._run = None
+            process.kill()
+            process.communicate()
+            os.unlink(bib)
+
     def _load(self) -> dict[str, str]:
         if not self.cache_file or not self.cache_file.exists():
             return {}
