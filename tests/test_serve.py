@@ -128,8 +128,9 @@ def test_a_broken_reference_shows_file_and_line_then_recovers(server):
     original = path.read_text(encoding="utf-8")
     start = len(server.log)
     path.write_text(original + "\n@article{broken2020entry,\n  title = {Unclosed,\n", encoding="utf-8")
-    line = original.count("\n") + 2
-    server.wait_log(f"references.bib:{line}:", start)
+    line = original.count("\n") + 3  # the title's line
+    server.wait_log(f"references.bib:{line}: in entry 'broken2020entry': the value of field 'title' is never closed",
+                    start)
     start = len(server.log)
     path.write_text(original, encoding="utf-8")
     server.wait_log("Reloading browsers", start)

@@ -208,8 +208,8 @@ class SiteBuild:
                     self.cited_on.setdefault(key, []).append(page)
                 if result.groups and not result.numbers:  # every citation was code: no References heading
                     page.toc.items = [i for i in page.toc.items if i.id != "references"]
-        if BIBLIOGRAPHY_PLACEHOLDER in html:
-            html = html.replace(BIBLIOGRAPHY_PLACEHOLDER, self._bibliography(page), 1)
+        if BIBLIOGRAPHY_PLACEHOLDER in html:  # (a bibliography with errors is reported in on_env instead)
+            html = html.replace(BIBLIOGRAPHY_PLACEHOLDER, "" if self.bib.errors else self._bibliography(page), 1)
         self.placed[uri] = html
         return cite.strip_tokens(html)  # what the search index reads; on_page_context fills in the markup
 
