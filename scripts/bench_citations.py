@@ -2,14 +2,15 @@
 """Citation-performance benchmark (a measurement, never a test).
 
 Generates synthetic sites in a temporary directory (pages of ~1,500 words with
-citations, and a bibliography of N entries), builds each twice with the real
-theme and Markdown configuration (once with the citation hook, once without
-it: "the floor") and prints the ratios. The citation build is measured cold
-(empty citation cache, as on a fresh clone or CI) and warm (cache filled by the
-previous build, as in `mkdocs serve` or a second local build).
+citations, and a bibliography of N entries), builds each with the real theme,
+Markdown configuration and build hook, and prints the ratios against "the floor":
+the same site with the citations taken out of its pages and an empty
+bibliography. The citation build is measured cold (empty citation cache, as on a
+fresh clone or CI) and warm (cache filled by the previous build, as in
+`mkdocs serve` or a second local build).
 
-It also measures a `mkdocs serve` rebuild of the real site after one page is
-edited.
+It also measures `mkdocs serve` rebuilds of the real site after editing one
+page, one reference in references.bib and one data file.
 
 Usage:
     make bench                         # all four sizes + serve rebuild
@@ -51,21 +52,26 @@ def bib_entry(i: int) -> str:
             f"  verified = {{https://pubmed.ncbi.nlm.nih.gov/{10_000_000 + i}/}}\n}}\n")
 
 
-def page_text(rng: random.Random, keys: list[str], words: int = 1500) -> str:
+KEY_POINTS = ('!!! abstract "Key points"\n\n    - A synthetic page.\n    - It has many citations.\n'
+              '    - It is for timing.\n\n')
+
+
+def page_text(rng: random.Random, keys: list[str], first: list[str], words: int = 1500) -> str:
+    """A page; ``first`` are keys cited before random ones, so every entry is cited somewhere."""
     paragraphs, count = [], 0
     while count < words:
         sentences = []
         for _ in range(5):
             n = rng.randint(12, 22)
             sentence = " ".join(rng.choice(WORDS) for _ in range(n)).capitalize()
-            if rng.random() < 0.5:
-                cited = rng.sample(keys, rng.randint(1, 3))
+            if first or rng.random() < 0.5:
+                cited = [first.pop()] if first else rng.sample(keys, rng.randint(1, 3))
                 sentence += " [" + "; ".join(f"@{k}" for k in cited) + "]"
             sentences.append(sentence + ".")
             count += n
         paragraphs.append(" ".join(sentences))
     return ("---\ntitle: Synthetic page\ndescription: A synthetic page.\nreviewed: 2026-01-01\n"
-            "next_review: 2027-01-01\n---\n\n## Section\n\n" + "\n\n".join(paragraphs) + "\n")
+            "next_review: 2027-01-01\n---\n\n" + KEY_POINTS + "## Section\n\n" + "\n\n".join(paragraphs) + "\n")
 
 
 def make_site(base: Path, pages: int, entries: int, with_citations: bool) -> Path:
@@ -73,16 +79,23 @@ def make_site(base: Path, pages: int, entries: int, with_citations: bool) -> Pat
     (site / "docs").mkdir(parents=True)
     (site / "includes").mkdir()
     (site / "includes" / "abbreviations.md").write_text("*[NMDA]: N-methyl-D-aspartate.\n")
-    (site / "references.bib").write_text("".join(bib_entry(i) for i in range(entries)), encoding="utf-8")
-    keys = re.findall(r"@article\{([^,]+),", (site / "references.bib").read_text())
+    bib = "".join(bib_entry(i) for i in range(entries))
+    (site / "references.bib").write_text(bib if with_citations else "", encoding="utf-8")
+    keys = re.findall(r"@article\{([^,]+),", bib)
     rng = random.Random(pages * 7919 + entries)
+    uncited = list(keys)
+    per_page = -(-len(keys) // pages)
     for i in range(pages):
         name = "index.md" if i == 0 else f"page{i:04d}.md"
-        (site / "docs" / name).write_text(page_text(rng, keys), encoding="utf-8")
+        text = page_text(rng, keys, uncited[i * per_page:(i + 1) * per_page])
+        if not with_citations:
+            text = re.sub(r" \[@[^\]]+\]", "", text)
+        (site / "docs" / name).write_text(text, encoding="utf-8")
     config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
     config.pop("nav", None)
     config["theme"]["custom_dir"] = str(ROOT / "overrides")
-    config["hooks"] = [str(ROOT / "overrides/hooks/citations.py")] if with_citations else []
+    config["hooks"] = [str(ROOT / h) for h in config["hooks"]]
+    config["extra"].pop("published_urls", None)
     config["validation"] = {"nav": {"omitted_files": "info"}}
     config.pop("extra_css", None)
     for ext in config["markdown_extensions"]:
@@ -119,35 +132,62 @@ def bench_size(pages: int, entries: int, repeat: int) -> dict:
         return {"pages": pages, "entries": entries, "floor": f, "cold": c, "warm": w}
 
 
-def serve_rebuild(repeat: int) -> tuple[list[float], list[float]]:
-    """After editing one page of the real site: (seconds the rebuild took, as `mkdocs serve` reports it;
-    seconds from the edit to the browser reload, which adds the server's 0.5 s file polling)."""
+def _edit_page(text: str, i: int) -> str:
+    return text + f"\n<!-- bench edit {i} -->\n"
+
+
+def _edit_reference(text: str, i: int) -> str:
+    """A word at the end of one cited entry's title (the key uses the first word)."""
+    return re.sub(r"(@article\{abbar2022ketamine,.*?\btitle\s*=\s*\{.*?)(\},?\n)", rf"\1 edit{i}\2", text,
+                  count=1, flags=re.S)
+
+
+def _edit_data(text: str, i: int) -> str:
+    return re.sub(r"(?m)^(\s*-?\s*title:\s*)(\S.*)$", rf"\g<1>\g<2> edit{i}", text, count=1)
+
+
+EDITS = {"one page": ("docs/what-is-ketamine.md", _edit_page),
+         "one reference": ("references.bib", _edit_reference),
+         "one data file": ("data/timeline.yml", _edit_data)}
+
+
+def serve_rebuild(repeat: int) -> dict[str, tuple[list[float], list[float]]]:
+    """For each kind of edit of the real site: (seconds the rebuild took, as `mkdocs serve` reports it;
+    seconds from the edit to the browser reload, which adds the server's file polling)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    page = ROOT / "docs" / "what-is-ketamine.md"
-    original = page.read_text(encoding="utf-8")
+    originals = {rel: (ROOT / rel).read_text(encoding="utf-8") for rel, _ in EDITS.values()}
     command = [sys.executable, "-m", "mkdocs", "serve", "--strict", "--dev-addr", f"127.0.0.1:{port}"]
     proc = subprocess.Popen(command,
                             cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
-    built, reloaded = [], []
+    results = {}
     try:
         _wait_for(proc, "Serving on")
         time.sleep(2)  # the file watcher takes its first snapshot after the server starts
-        for i in range(repeat + 1):
-            start = time.perf_counter()
-            page.write_text(original + f"\n<!-- bench edit {i} -->\n", encoding="utf-8")
-            line = _wait_for(proc, "Documentation built in")
+        for kind, (rel, edit) in EDITS.items():
+            built, reloaded = [], []
+            for i in range(repeat + 1):
+                start = time.perf_counter()
+                edited = edit(originals[rel], i)
+                assert edited != originals[rel], f"the {kind} edit found nothing to change in {rel}"
+                (ROOT / rel).write_text(edited, encoding="utf-8")
+                line = _wait_for(proc, "Documentation built in")
+                _wait_for(proc, "Reloading browsers")
+                if i:  # the first rebuild warms caches
+                    built.append(float(re.search(r"built in ([\d.]+) seconds", line).group(1)))
+                    reloaded.append(time.perf_counter() - start)
+                time.sleep(0.5)
+            (ROOT / rel).write_text(originals[rel], encoding="utf-8")
             _wait_for(proc, "Reloading browsers")
-            if i:  # the first rebuild warms caches
-                built.append(float(re.search(r"built in ([\d.]+) seconds", line).group(1)))
-                reloaded.append(time.perf_counter() - start)
             time.sleep(0.5)
+            results[kind] = (built, reloaded)
     finally:
-        page.write_text(original, encoding="utf-8")
+        for rel, text in originals.items():
+            (ROOT / rel).write_text(text, encoding="utf-8")
         proc.terminate()
         proc.wait(timeout=30)
-    return built, reloaded
+    return results
 
 
 def _wait_for(proc: subprocess.Popen, marker: str, timeout: float = 180) -> str:
@@ -181,9 +221,11 @@ def main() -> None:
         per_page = [(r["cold"] - r["floor"]) / r["pages"] for r in rows]
         print("citation overhead per page (cold, s):", " ".join(f"{x:.4f}" for x in per_page))
     if not args.no_serve:
-        built, reloaded = serve_rebuild(max(args.repeat, 5))
-        print(f"mkdocs serve, after editing one page of the real site: rebuild {statistics.median(built):.2f} s "
-              f"(median; runs {', '.join(f'{t:.2f}' for t in built)}); edit-to-reload {statistics.median(reloaded):.2f} s")
+        for kind, (built, reloaded) in serve_rebuild(max(args.repeat, 5)).items():
+            print(f"mkdocs serve, after editing {kind} of the real site: rebuild {statistics.median(built):.2f} s "
+                  f"(median; runs {', '.join(f'{t:.2f}' for t in built)}); edit-to-reload "
+                  f"{statistics.median(reloaded):.2f} s", flush=True)
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":
