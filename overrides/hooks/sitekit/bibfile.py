@@ -26,7 +26,10 @@ from pybtex.utils import CaseInsensitiveDict
 
 from sitekit.errors import SiteError
 
-ENTRY_TYPES = {"article", "book", "incollection", "inproceedings", "misc", "online", "report", "techreport"}
+# BibTeX's and biblatex's common entry types (what reference managers export).
+ENTRY_TYPES = {"article", "book", "booklet", "collection", "conference", "inbook", "incollection", "inproceedings",
+               "manual", "mastersthesis", "misc", "online", "phdthesis", "proceedings", "report", "techreport",
+               "thesis", "unpublished"}
 
 # Evidence types, one per entry, shown as a badge on every reference.
 # The legend page (docs/about/evidence-types.md) is generated from this table.
@@ -48,14 +51,25 @@ EVIDENCE_TYPES = {
 REQUIRED = {
     "article": ("author", "title", "journal", "year"),
     "book": ("title", "publisher", "year"),
+    "booklet": ("title",),
+    "collection": ("title", "year"),
+    "conference": ("author", "title", "booktitle", "year"),
+    "inbook": ("title", "publisher", "year"),
     "incollection": ("author", "title", "booktitle", "publisher", "year"),
     "inproceedings": ("author", "title", "booktitle", "year"),
+    "manual": ("title",),
+    "mastersthesis": ("author", "title", "year"),
     "misc": ("author", "title", "year"),
     "online": ("author", "title", "year"),
+    "phdthesis": ("author", "title", "year"),
+    "proceedings": ("title", "year"),
     "report": ("author", "title", "year"),
     "techreport": ("author", "title", "institution", "year"),
+    "thesis": ("author", "title", "year"),
+    "unpublished": ("author", "title"),
 }
-
+# biblatex's names for the same data: a field missing under the BibTeX name is read under this one.
+ALIASES = {"journal": "journaltitle", "year": "date", "address": "location"}
 # The one list of where a `verified` address may point (CONTRIBUTING R3): the canonical record of a
 # source, never a mirror, a proxy or a clinic site. Host -> reason. Subdomains count (www., apps.).
 VERIFIED_HOSTS = {
@@ -127,11 +141,16 @@ class Entry:
     fields: dict[str, Field] = field(default_factory=dict)
 
     def get(self, name: str, default: str = "") -> str:
-        f = self.fields.get(name)
-        return f.value if f else default
+        f = self.fields.get(name) or self.fields.get(ALIASES.get(name, ""))
+        if f is None:
+            return default
+        if name == "year" and f.name == "date":
+            m = re.match(r"\d{4}", f.value)  # date = {1991-03}
+            return m.group() if m else f.value
+        return f.value
 
     def line_of(self, name: str) -> int:
-        f = self.fields.get(name)
+        f = self.fields.get(name) or self.fields.get(ALIASES.get(name, ""))
         return f.line if f else self.line
 
     def names(self, role: str = "author") -> list["Name"]:
@@ -356,9 +375,26 @@ def to_bibtex(entry: Entry) -> str:
     for f in entry.fields.values():
         if f.name in NOT_FORMATTED:
             continue
-        value = " and ".join(n.bibtex() for n in entry.names(f.name)) if f.name in ("author", "editor") else f.value
+        if f.name in ("author", "editor"):
+            value = " and ".join(n.bibtex() for n in entry.names(f.name))
+        else:
+            value = f.value if f.name in VERBATIM_FIELDS else _SYMBOL.sub(_symbol, f.value)
         lines.append(f"  {f.name} = {{{value}}},")
     return "\n".join(lines) + "\n}\n"
+
+
+VERBATIM_FIELDS = frozenset({"url", "doi", "eprint", "verified", "urldate"})
+_SYMBOL = re.compile(r"\\(?:text[a-z]+|dag|ddag|S|P|copyright|pounds|ldots|dots)(?:\{\}|(?![A-Za-z]))")
+
+
+def _symbol(m: re.Match) -> str:
+    """A LaTeX text symbol the formatter would drop (\\textemdash{}, \\dag) as its character (latexcodec)."""
+    import codecs
+
+    import latexcodec  # noqa: F401  (registers the "ulatex" codec; a pybtex dependency)
+
+    decoded = codecs.decode(m.group().removesuffix("{}"), "ulatex")
+    return decoded if decoded.strip() and not set(decoded) & set("\\~%#&$_{}") else m.group()
 
 
 # --------------------------------------------------------------------------

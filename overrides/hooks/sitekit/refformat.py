@@ -27,7 +27,7 @@ from pathlib import Path
 
 import nh3
 
-from sitekit.bibfile import Entry, to_bibtex
+from sitekit.bibfile import Entry, plain, to_bibtex
 from sitekit.errors import SiteError
 
 log = logging.getLogger("mkdocs.hooks.pipeline")
@@ -54,6 +54,16 @@ def sanitize(html: str) -> str:
 _ENTRY = re.compile(r'<div id="ref-(?P<key>[^"]+)" class="csl-entry"[^>]*>\s*(?:<div class="csl-left-margin">'
                     r'.*?</div><div class="csl-right-inline">(?P<inline>.*?)</div>|(?P<plain>.*?))\s*</div>\s*(?=<div id="ref-|</div>\s*$)',
                     re.S)
+
+
+# Math pandoc cannot render as text ($\\frac n 2$) comes out as raw TeX: give it as plain text instead.
+_RAW_MATH = re.compile(r"\$([^$<>]+)\$")
+
+
+def _plain_math(m: re.Match) -> str:
+    import html
+
+    return html.escape(plain(html.unescape(m.group())), quote=False)
 
 
 def _digest(*parts: str) -> str:
@@ -112,7 +122,7 @@ class Formatter:
             for e in missing:
                 if e.key not in found:
                     raise SiteError(self.bib_path, e.line, f"entry '{e.key}': pandoc/citeproc produced no reference text")
-                self._cache[self._prints[e.key]] = sanitize(found[e.key].strip())
+                self._cache[self._prints[e.key]] = sanitize(_RAW_MATH.sub(_plain_math, found[e.key].strip()))
             log.info("citations: formatted %d reference(s) with pandoc", len(missing))
         texts = {key: self._cache[fp] for key, fp in self._prints.items()}
         if stale:
