@@ -267,7 +267,7 @@ class _Parser(LowLevelParser):
         name = self.current_field_name
         line = self.lineno
         if isinstance(error, UndefinedMacro):
-            message = (f"{where}field '{name}' uses the @string macro '{error.args[0]}', which is not "
+            message = (f"{where}field '{name.lower()}' uses the @string macro '{error.args[0]}', which is not "
                        "defined: define it with @string, or write the text in braces")
             self.errors.append(SiteError(self.path, line, message))
             return  # the entry is still read; the build fails on the error
@@ -402,7 +402,8 @@ def _symbol(m: re.Match) -> str:
 
 
 def check(bib: Bibliography, editorial: bool = True) -> list[SiteError]:
-    """Problems with well-formed entries. ``editorial`` adds this site's rules (CONTRIBUTING R1-R6)."""
+    """Problems with well-formed entries: keys the citation syntax can cite, identifiers and addresses that
+    make working links. ``editorial`` adds this site's rules (required fields, CONTRIBUTING R1-R6)."""
     errors: list[SiteError] = []
     seen_ids: dict[tuple[str, str], Entry] = {}
     for e in bib.entries.values():
@@ -412,13 +413,6 @@ def check(bib: Bibliography, editorial: bool = True) -> list[SiteError]:
         if not KEY_RE.match(e.key):
             err("citation keys may only contain lowercase a-z, 0-9 and '-' "
                 "('.', ':' and '_' cannot be cited: the [@key] syntax stops at them)")
-        missing = [f for f in REQUIRED[e.type] if not e.get(f)]
-        if e.type == "book" and not (e.get("author") or e.get("editor")):
-            missing.insert(0, "author or editor")
-        if missing:
-            err(f"@{e.type} is missing required field(s): {', '.join(missing)}")
-        if not any(e.get(f) for f in ("doi", "pmid", "url")):
-            err("has none of doi, pmid or url, so a reader cannot find the source")
         for name, pattern, example in (
             ("doi", DOI_RE, "10.1001/archpsyc.63.8.856 (no https://doi.org/ prefix, no escapes)"),
             ("pmid", PMID_RE, "digits only, e.g. 16894061"),
@@ -435,6 +429,13 @@ def check(bib: Bibliography, editorial: bool = True) -> list[SiteError]:
 
 
 def _editorial(e: Entry, err, seen_ids: dict) -> None:
+    missing = [f for f in REQUIRED[e.type] if not e.get(f)]
+    if e.type == "book" and not (e.get("author") or e.get("editor")):
+        missing.insert(0, "author or editor")
+    if missing:
+        err(f"@{e.type} is missing required field(s): {', '.join(missing)}")
+    if not any(e.get(f) for f in ("doi", "pmid", "url")):
+        err("has none of doi, pmid or url, so a reader cannot find the source")
     if e.get("year") and not YEAR_RE.match(e.get("year")):
         err(f"malformed year {e.get('year')!r}: expected four digits", e.line_of("year"))
     evidence = e.get("evidence")

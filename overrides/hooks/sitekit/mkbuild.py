@@ -122,13 +122,11 @@ class SiteBuild:
         rel = os.path.relpath(path, self.root)
         self.sources.add(path)
         try:
-            text = bibfile.decode(path.read_bytes(), rel)
+            self.bib = bibfile.read(bibfile.decode(path.read_bytes(), rel), rel)
         except OSError as exc:
             raise ConfigurationError(f"cannot read {rel}: {exc}") from exc
-        except SiteError as exc:
-            text = ""
-            self.problems.append(exc)
-        self.bib = bibfile.read(text, rel)
+        except SiteError as exc:  # not UTF-8
+            self.bib = bibfile.Bibliography(rel, {}, [exc])
         self.problems += self.bib.errors + bibfile.check(self.bib, self.editorial)
         self.formatter = Formatter(resolve_style(self.options.csl_file or "", str(self.root)),
                                    self.root / ".cache" / "citations", rel)
