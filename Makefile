@@ -12,6 +12,7 @@
 #   make lighthouse  Lighthouse on three pages; writes reports/lighthouse.{json,md}
 #   make a11y    the browser gates alone: axe-core on every page, console, requests, search, drawer
 #   make bench   citation-performance benchmark (prints ratios; not a test)
+#   make bib-check DIR=path  the build's BibTeX reader, pybtex and the formatter over .bib files: every disagreement
 #   make lock    re-resolve and re-hash requirements.txt from requirements.in
 
 PYTHON ?= python3
@@ -24,7 +25,7 @@ STAMP  := $(VENV)/.installed
 # command; both are documented in the README, and this one variable silences both.
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: serve test build pdf links readability html-check lighthouse a11y bench lock clean
+.PHONY: serve test build pdf links readability html-check lighthouse a11y bench bib-check lock clean
 
 # First run: check the interpreter, create .venv, then upgrade the venv's own pip
 # from its hash-pinned entry in requirements.txt, then install the lock. Why pip
@@ -76,6 +77,10 @@ a11y: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench_citations.py
+
+DIR ?= references.bib
+bib-check: $(STAMP)
+	$(BIN)/python scripts/bib_check.py $(DIR)
 
 lock: $(STAMP)
 	$(BIN)/pip-compile --quiet --upgrade --generate-hashes --allow-unsafe --strip-extras \

@@ -148,3 +148,24 @@ def test_a_windows_encoded_file_names_the_line_and_byte(tiny, tmp_path):
     assert not build.ok and "Traceback" not in build.output
     assert re.search(r"references\.bib:3: byte 0xE9 \(column 19\) is not UTF-8: save the file as UTF-8", build.output), \
         build.output
+
+
+def test_bib_check_reports_every_disagreement():
+    """`make bib-check DIR=...`: the project's reader, plain pybtex and the formatter side by side."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    def check(*paths):
+        return subprocess.run([sys.executable, str(ROOT / "scripts" / "bib_check.py"), *map(str, paths)],
+                              capture_output=True, text=True, timeout=300)
+
+    clean = check(CORPUS / "hard-names.bib", CORPUS / "mendeley-export.bib")
+    assert clean.returncode == 0 and "2 file(s), 0 problem(s)" in clean.stdout, clean.stdout + clean.stderr
+    found = check(CORPUS / "bibtexparser-biber-comments.bib", CORPUS / "mendeley-escaped-doi.bib")
+    assert found.returncode == 1, found.stdout + found.stderr
+    assert "pybtex: syntax error in line 2: '}' expected" in found.stdout  # pybtex rejects what biber and we read
+    assert re.search(r"mendeley-escaped-doi\.bib:4: entry 'liu15b': malformed doi", found.stdout)
+    assert "the formatted reference still holds LaTeX" in found.stdout  # what pandoc would have shown
+    assert "Traceback" not in found.stdout + found.stderr

@@ -349,6 +349,17 @@ def read(text: str, path: str = "references.bib") -> Bibliography:
     return Bibliography(path, entries, errors)
 
 
+def read_file(path, display: str | None = None) -> Bibliography:
+    """A .bib file from disk, read once (a file that is not UTF-8 is its one error)."""
+    from pathlib import Path
+
+    display = display or str(path)
+    try:
+        return read(decode(Path(path).read_bytes(), display), display)
+    except SiteError as exc:
+        return Bibliography(display, {}, [exc])
+
+
 def parse(text: str, path: str = "references.bib") -> list[Entry]:
     """The entries of a .bib text; raises one SiteError listing every problem."""
     from sitekit.errors import raise_all
@@ -359,7 +370,8 @@ def parse(text: str, path: str = "references.bib") -> list[Entry]:
 
 
 def link_targets(bib: Bibliography) -> list[tuple[str, int, str, str]]:
-    """(URL, line, key, field) for every doi/url/verified address, for the external link check."""
+    """(URL, line, key, field) for every doi/url/verified address, for the external link check:
+    ``link_targets(read_file("references.bib"))``."""
     out = []
     for e in bib.entries.values():
         for name in LINK_FIELDS:
