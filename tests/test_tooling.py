@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
+from pathlib import Path
 
 import yaml
 
@@ -130,10 +132,20 @@ def test_serve_command_shows_the_site(tmp_path):
                     break
             except OSError:
                 if proc.poll() is not None:
-                    raise AssertionError(proc.stdout.read())
+                    raise AssertionError(proc.stdout.read()) from None
                 time.sleep(0.5)
         assert "<title>What is ketamine? - Ketamine Explained</title>" in html
         assert "livereload" in html  # live reload is injected by the dev server
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_ruff_finds_nothing():
+    """`ruff check` with the rules in pyproject.toml ([tool.ruff.lint]) passes on the whole repository."""
+    ruff = Path(sys.executable).parent / "ruff"
+    assert ruff.exists(), "ruff is in requirements.txt"
+    proc = subprocess.run([str(ruff), "check", "--no-cache", "--output-format", "concise", str(ROOT)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, ("ruff check found problems (fix them, or explain an ignore in pyproject.toml):\n"
+                                  + proc.stdout + proc.stderr)
