@@ -149,3 +149,26 @@ def test_ruff_finds_nothing():
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, ("ruff check found problems (fix them, or explain an ignore in pyproject.toml):\n"
                                   + proc.stdout + proc.stderr)
+
+
+def test_no_theme_template_is_copied():
+    """Block overrides, never copied theme partials: a copy silently drops the theme's fixes on upgrade.
+
+    Only main.html (the block overrides) and 404.html (which extends it) may share a name with a
+    Material template; every other file in overrides/ must be the project's own.
+    """
+    import material
+
+    theme = Path(material.__file__).parent / "templates"
+    shadowed = sorted(p.relative_to(ROOT / "overrides").as_posix() for p in (ROOT / "overrides").rglob("*.html")
+                      if (theme / p.relative_to(ROOT / "overrides")).exists())
+    assert shadowed == ["404.html", "main.html"], f"copied theme templates: {shadowed}; use a block in main.html"
+
+
+def test_repository_link_makes_no_github_api_call(site):
+    """Material's repository widget (data-md-component="source") asks api.github.com for stars on every page;
+    main.html's header and site_nav blocks drop that attribute, leaving a plain link."""
+    for name in ("index.html", "404.html", "safety/index.html"):
+        html = site.html(name)
+        assert html.count('class="md-source"') == 2, name  # header and navigation drawer
+        assert 'data-md-component="source"' not in html, name
