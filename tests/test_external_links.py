@@ -88,6 +88,14 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(429, body)
         elif path == "/nohead":
             self._send(405 if self.command == "HEAD" else 200, body)
+        elif path == "/slow":
+            with srv.lock:
+                srv.in_flight += 1
+                srv.max_in_flight = max(srv.max_in_flight, srv.in_flight)
+            time.sleep(0.3)
+            with srv.lock:
+                srv.in_flight -= 1
+            self._send(200, body)
         else:  # /gone and anything else
             self._send(404, body)
 
@@ -103,6 +111,7 @@ class _Server(ThreadingHTTPServer):
         self.methods: Counter[tuple[str, str]] = Counter()
         self.user_agents: set[str] = set()
         self.stop = threading.Event()
+        self.in_flight = self.max_in_flight = 0
 
     def handle_error(self, request, client_address) -> None:
         pass  # lychee hanging up on /hang is expected
@@ -239,6 +248,14 @@ def test_cache_keeps_successes_for_max_cache_age_and_rechecks_failures(server, t
         cache.write_text(f"{server.url('/ok?cache')},200,{int(time.time()) - age}\n", encoding="utf-8")
         run_links(tmp_path, probe=server.address)
         assert server.hits["/ok?cache"] - before == expected, age
+
+
+def test_at_most_host_concurrency_requests_to_one_host(server, tmp_path):
+    make_inputs(tmp_path, [server.url(f"/slow?n={n}") for n in range(6)])
+    proc = run_links(tmp_path, "--cache=false", probe=server.address)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert sum(server.hits[f"/slow?n={n}"] for n in range(6)) == 6
+    assert 1 <= server.max_in_flight <= CONFIG["host_concurrency"] == 2  # 16 may be in flight, never 3 here
 
 
 def test_markdown_report_names_each_broken_link_and_where_it_is(server, tmp_path):
