@@ -381,7 +381,6 @@ def test_lychee_applies_the_real_ignore_list(tmp_path):
         "https://ketamine-explained.github.io/ketamine-explained/safety/": False,  # the site itself
         "https://github.com/ketamine-explained/ketamine-explained/edit/main/docs/index.md": False,
         "http://archpsyc.jamanetwork.com/article.aspx?articleid=1": False,
-        "http://47.251.13.51:8081/123": False,
         "https://github.com/ketamine-explained/ketamine-explained": True,  # the repository is checked
         "https://pubmed.ncbi.nlm.nih.gov/123/": True,
         "https://www.fda.gov/drugs": True,
