@@ -173,3 +173,18 @@ def test_repository_link_makes_no_github_api_call(site):
         html = site.html(name)
         assert html.count('class="md-source"') == 2, name  # header and navigation drawer
         assert 'data-md-component="source"' not in html, name
+
+
+def test_files_named_in_comments_exist():
+    """A comment that points at a test or script must point at one that exists (mkdocs.yml once named a
+    tests/test_strict.py that never did)."""
+    for name in ("mkdocs.yml", "Makefile", "pyproject.toml", ".lychee.toml", "requirements.in"):
+        path = ROOT / name
+        if not path.exists():
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            for ref in re.findall(r"((?:tests|scripts)/[\w/]+\.(?:py|sh))(?:::(\w+))?", line):
+                file, function = ref
+                assert (ROOT / file).exists(), f"{name}:{number}: {file} does not exist"
+                if function:
+                    assert f"def {function}(" in (ROOT / file).read_text(encoding="utf-8"), f"{name}:{number}: {file}::{function}"
