@@ -68,6 +68,7 @@ SUITE = {
     "scripts/system-deps.sh": "tests",  # what make test runs first (Debian packages, npm ci)
     "mkdocs serve": "tests/test_tooling.py",  # what make serve runs; also test_make_serve_serves_the_site below
     "make bib-check DIR=tests/corpus": "tests/test_corpus.py",  # test_bib_check_reports_every_disagreement
+    ".venv/bin/ruff check .": "tests/test_tooling.py",  # test_ruff_finds_nothing runs it on the repository
 }
 NEGATIVE = {"mkdocs build -q --strict": "tests/test_tooling.py::test_quiet_mode_hides_strict_warnings"}
 PYTEST_FILE = re.compile(r"^\.venv/bin/python -m pytest (tests/\S+\.py)$")

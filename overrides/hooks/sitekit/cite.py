@@ -114,7 +114,7 @@ def find_groups(md: str, path: str, line_offset: int = 0) -> list[Group]:
             continue  # "[label]: url" at the start of a line is a link definition, not a citation
         line = line_of(md, m.start()) + line_offset
 
-        def fail(message: str) -> None:
+        def fail(message: str, line=line, inner=inner) -> None:
             errors.append(SiteError(path, line, f"citation [{inner.strip()}] {message}"))
 
         before = md[line_start:m.start()]

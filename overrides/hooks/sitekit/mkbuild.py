@@ -29,7 +29,7 @@ from mkdocs.structure.files import File
 from mkdocs.utils import get_relative_url
 from mkdocs_bibtex.config import BibTexConfig
 
-from sitekit import bibfile, cite, contract, edition, generate, mdscan, metadata, mkedition, themehtml, urls
+from sitekit import bibfile, cite, contract, edition, facts, generate, internal_links, mdscan, metadata, mkedition, themehtml, urls
 from sitekit import nav as navigation
 from sitekit.errors import SiteError, line_of, raise_all
 from sitekit.mdabbr import FastAbbreviations
@@ -115,7 +115,16 @@ class SiteBuild:
         self.editorial = rules.get("editorial", True)
         self.every_entry_cited = rules.get("every_entry_cited", True)
         self._read_bibliography(config)
+        self.facts = self._collect(self._read_facts) or {}
         return config
+
+    def _read_facts(self) -> dict:
+        """data/facts.yml: facts used on several pages, inserted by name as {{fact:NAME}} (sitekit.facts)."""
+        path = self.root / "data" / "facts.yml"
+        self.sources.add(path)
+        loaded = facts.load(path, "data/facts.yml", None if self.bib.errors else frozenset(self.bib.entries))
+        facts.check_data_files(self.root / "data", loaded)
+        return loaded
 
     def _read_bibliography(self, config) -> None:
         path = self.root / self.options.bib_file
@@ -171,6 +180,7 @@ class SiteBuild:
         self.sources.update(self.root / f for f in _SNIPPET.findall(markdown))
         expanded = self._collect(generate.expand, markdown, self.root, path, offset, page.url,
                                  frozenset(self.bib.entries))
+        expanded = self._collect(facts.expand, expanded, self.facts, path, offset) if expanded is not None else None
         if expanded is None:
             return markdown
         return self._collect(self._cite, expanded, page, path, offset) or expanded
@@ -216,6 +226,16 @@ class SiteBuild:
         order = sorted(self.bib.entries, key=lambda k: bibfile.sort_key(self.bib.entries[k]))
         return cite.bibliography(self._references(), order, legend_url)
 
+    def _internal_links(self, files, config) -> list[SiteError]:
+        """Broken links and #anchors between pages, with the source line (sitekit.internal_links). Every
+        page is rendered by now, so every anchor is known; MkDocs's own validation stays on as well."""
+        pages = [f for f in files.documentation_pages() if f.page is not None and f.page.content is not None]
+        site = internal_links.Site(anchors={f.src_uri: internal_links.anchor_ids(f.page.content) for f in pages},
+                                   files={f.src_uri for f in files}, urls={f.url: f.src_uri for f in files})
+        docs = os.path.relpath(config.docs_dir, self.root)
+        return [e for f in pages
+                for e in internal_links.check_page(f.src_uri, f.url, f.content_string, site, self._path(f.page), docs)]
+
     def _references(self) -> dict[str, cite.Reference]:
         if not self.references and not self.bib.errors:
             texts = self.formatter.result()
@@ -226,6 +246,7 @@ class SiteBuild:
 
     # -- 5. every page is read: report every problem of the build, together -----------------
     def on_env(self, env, config, files):
+        self.problems += self._internal_links(files, config)
         if self.every_entry_cited and not self.bib.errors:
             self.problems += bibfile.uncited(self.bib, set(self.cited_on))
         if self.problems:
