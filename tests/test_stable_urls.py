@@ -72,3 +72,17 @@ def test_malformed_lists_fail_with_the_line(line, message):
     with pytest.raises(SiteError) as err:
         urls.read_published("# c\n/\n/new/place/\n" + line + "\n", "published-urls.txt")
     assert str(err.value).startswith(f"published-urls.txt:4: {message}")
+
+
+def test_a_new_page_without_front_matter_gets_every_problem_in_one_run(tiny, tmp_path):
+    """#17: the unlisted URL and the page's own problems are reported together, not one build at a time."""
+    pages = {"index.md": page(title="Home"), "new/place.md": page(title="Moved page"),
+             "new/unlisted.md": "Just some text [@nope2020missing].\n"}
+    build = _site(tiny, tmp_path, LISTED, pages)
+    assert not build.ok
+    for expected in (r"published-urls\.txt: /new/unlisted/ is built but not listed",
+                     r"docs/new/unlisted\.md:1: page has no front matter",
+                     r"docs/new/unlisted\.md:1: the page must open with !!! abstract \"Key points\"",
+                     r"docs/new/unlisted\.md:1: unknown citation key 'nope2020missing'"):
+        assert re.search(expected, build.output), f"/{expected}/ not in:\n{build.output}"
+    assert re.search(r"\d+ problems in all", build.output) and "Traceback" not in build.output
