@@ -17,7 +17,9 @@ The disclaimer, urgent-help notice and review dates are added by the theme
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
+from dataclasses import dataclass
 
 import yaml
 
@@ -111,25 +113,43 @@ def check_body(body: str, path: str, offset: int) -> list[SiteError]:
     return errors
 
 
-def yaml_error(source: str, path: str) -> SiteError | None:
-    """MkDocs silently ignores front matter that is not valid YAML; we do not."""
-    m = re.match(r"^-{3}[ \t]*\n(.*?\n)(?:\.{3}|-{3})[ \t]*\n", source, re.S)
+@dataclass(frozen=True)
+class FrontMatter:
+    meta: dict  # shared between callers: read it, never change it
+    error: SiteError | None = None
+
+
+_FRONT_MATTER = re.compile(r"^-{3}[ \t]*\n(.*?\n)(?:\.{3}|-{3})[ \t]*\n", re.S)
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: every page's is read
+
+
+def front_matter(source: str, path: str) -> FrontMatter:
+    """A page's front matter, parsed once per text (the navigation and the page contract share it).
+
+    MkDocs silently ignores front matter that is not valid YAML; here it is an error with its line."""
+    meta, problem = _parse(source)
+    return FrontMatter(meta, SiteError(path, *problem) if problem else None)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse(source: str) -> tuple[dict, tuple[int, str] | None]:
+    m = _FRONT_MATTER.match(source)
     if not m:
-        return None
+        return {}, None
     try:
-        data = yaml.load(m.group(1), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        data = yaml.load(m.group(1), Loader=_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark else 1
         problem = getattr(exc, "problem", None) or str(exc)
-        return SiteError(path, line, f"front matter is not valid YAML ({problem}); quote values that contain ': '")
+        return {}, (mark.line + 2 if mark else 1, f"front matter is not valid YAML ({problem}); "
+                                                  "quote values that contain ': '")
     if not isinstance(data, dict):
-        return SiteError(path, 1, "front matter must be a mapping of 'name: value' lines")
-    return None
+        return {}, (1, "front matter must be a mapping of 'name: value' lines")
+    return data, None
 
 
 def check_page(meta: dict, body: str, path: str, offset: int, source: str = "") -> list[SiteError]:
-    error = yaml_error(source, path)
+    error = front_matter(source, path).error
     if error:
         return [error]
     return check_meta(meta, path, offset) + check_body(body, path, offset)

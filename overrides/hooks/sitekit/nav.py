@@ -12,26 +12,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
+from sitekit import contract
 from sitekit.errors import SiteError
 
 DEFAULT_ORDER = 100
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: front matter of every page is read
 
 
 def front_matter(path: Path) -> dict:
-    text = path.read_text(encoding="utf-8")
-    if not text.startswith("---"):
-        return {}
-    end = text.find("\n---", 3)
-    if end < 0:
-        return {}
-    try:
-        data = yaml.load(text[3:end], Loader=_LOADER)
-    except yaml.YAMLError as exc:
-        raise SiteError(str(path), 1, f"front matter is not valid YAML: {exc}") from exc
-    return data if isinstance(data, dict) else {}
+    """The page's front matter, read once for the navigation and the page contract (errors: the contract's)."""
+    return contract.front_matter(path.read_text(encoding="utf-8"), str(path)).meta
 
 
 def section(docs_dir: Path, rel_dir: str) -> list:
