@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from conftest import ROOT, page
-from sitekit import crisis
+from sitekit import crisis, generate
 from sitekit.errors import SiteError
 
 GOOD = textwrap.dedent("""\
@@ -85,15 +85,25 @@ def test_invalid_yaml_names_its_line():
     assert re.match(r"data/crisis_lines\.yml:2: not valid YAML", error_of("- country: Testland\n  service: a: b\n"))
 
 
-def test_table_escapes_text_and_links_every_source():
-    lines = crisis.parse(GOOD.replace("Test Crisis Line", "Line <b>&</b> Co"))
-    out = crisis.table(lines)
+def render(tmp_path, text: str) -> str:
+    (tmp_path / "data").mkdir(exist_ok=True)
+    (tmp_path / "data" / "crisis_lines.yml").write_text(text, encoding="utf-8")
+    return generate.render("crisis-lines", generate.Context(tmp_path, "docs/page.md", 3))
+
+
+def test_table_escapes_text_and_links_every_source(tmp_path):
+    out = render(tmp_path, GOOD.replace("Test Crisis Line", "Line <b>&</b> Co"))
     assert "\n" not in out
     assert "Line &lt;b&gt;&amp;&lt;/b&gt; Co" in out and "<b>&" not in out
     assert out.count('rowspan="2">Testland</th>') == 1  # the country cell spans its group
     for url in ("https://example.org/help", "https://example.org/emergency", "https://example.org/more"):
         assert f'href="{url}"' in out
     assert '<time datetime="2026-01-03">2026-01-03</time>' in out
+    assert "Not stated" in out  # the second entry gives no hours
+
+
+def test_registered_as_a_generator():
+    assert "crisis-lines" in generate.REGISTRY
 
 
 # --- tiny sites: the real build, the real hook ------------------------------

@@ -12,7 +12,6 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 
 from sitekit import bibfile, generate
-from sitekit import crisis  # noqa: F401  (registers the crisis-lines generator)
 from sitekit.errors import SiteError
 from sitekit.mkpage import body_line_offset, source_path
 

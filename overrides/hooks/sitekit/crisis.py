@@ -4,16 +4,16 @@ Why: every page tells readers where to get urgent help, and a wrong phone
 number is the most harmful error this site could print. Each number therefore
 lives once, in a data file, with the official page it was checked against and
 the date of that check; the build rejects an entry without them, naming
-``data/crisis_lines.yml:LINE``. The ``crisis-lines`` generator renders the file
-as the table on the "Getting urgent help" page.
+``data/crisis_lines.yml:LINE``. The ``crisis-lines`` generator (registry line in
+``sitekit.generate``, template ``overrides/generated/crisis-lines.html``) renders
+the file as the table on the "Getting urgent help" page.
 
-Self-contained on purpose (its own small YAML reader), so it does not depend on
-how the other data files are loaded.
+The checker is a small, self-contained YAML reader: every problem names its
+line, and all problems are reported together.
 """
 
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +21,6 @@ from pathlib import Path
 import yaml
 
 from sitekit.errors import SiteError, raise_all
-from sitekit.generate import generator
 
 DATA_FILE = "data/crisis_lines.yml"
 KINDS = {
@@ -89,7 +88,7 @@ def parse(text: str, display: str = DATA_FILE) -> list[Line]:
         src = fields["source"]
         nodes = src.value if isinstance(src, yaml.SequenceNode) else [src]
         sources = [_text(n) or "" for n in nodes]
-        bad = [n for n, s in zip(nodes, sources) if not _URL.match(s)]
+        bad = [n for n, s in zip(nodes, sources, strict=True) if not _URL.match(s)]
         if not sources or bad:
             err("source must be the https address of the official page (or a list of them)",
                 (bad[0] if bad else src).start_mark.line + 1)
@@ -116,30 +115,9 @@ def host(url: str) -> str:
     return re.sub(r"^https://(www\.)?", "", url).split("/")[0]
 
 
-def table(lines: list[Line]) -> str:
-    """One line of HTML: one row per service, grouped by country (the country cell spans its group)."""
-    e = html.escape
+def template_values(ctx, _data=None) -> dict:
+    """What overrides/generated/crisis-lines.html needs: the entries grouped by country, in file order."""
     groups: dict[str, list[Line]] = {}
-    for line in lines:
+    for line in load(ctx.root):
         groups.setdefault(line.country, []).append(line)
-    rows = []
-    for country, members in groups.items():
-        for i, line in enumerate(members):
-            head = f'<th scope="rowgroup" rowspan="{len(members)}">{e(country)}</th>' if i == 0 else ""
-            links = ", ".join(f'<a href="{e(s)}">{e(host(s))}</a>' for s in line.sources)
-            label = KINDS[line.kind]
-            kind = f'<br><span class="crisis-kind">{e(label)}</span>' if label != line.service else ""
-            rows.append(f'<tr class="crisis-{e(line.kind)}">{head}'
-                        f'<td><strong>{e(line.service)}</strong>{kind}</td>'
-                        f"<td>{e(line.contact)}</td><td>{e(line.hours) or 'Not stated'}</td>"
-                        f'<td>{links}, checked <time datetime="{e(line.checked)}">{e(line.checked)}</time></td></tr>')
-    return ('<div class="data-table"><table class="crisis-lines"><caption>Urgent help by country. Each number was '
-            "checked against the official page shown, on the date shown.</caption><thead><tr>"
-            '<th scope="col">Country</th><th scope="col">Service</th><th scope="col">How to reach it</th>'
-            '<th scope="col">Hours</th><th scope="col">Checked against</th></tr></thead>'
-            f"<tbody>{''.join(rows)}</tbody></table></div>")
-
-
-@generator("crisis-lines")
-def crisis_lines(ctx) -> str:
-    return table(load(ctx.root))
+    return {"groups": list(groups.items()), "kinds": KINDS, "host": host}
