@@ -31,7 +31,7 @@ from typing import Any, Callable
 import jinja2
 from markupsafe import Markup
 
-from sitekit import datafiles, mdscan, schemas
+from sitekit import crisis, datafiles, mdscan, schemas
 from sitekit.bibfile import EVIDENCE_TYPES
 from sitekit.errors import SiteError, line_of
 
@@ -302,4 +302,5 @@ REGISTRY: dict[str, Generator] = {
     "evidence-types": Generator(extra=_evidence_types),
     "glossary": Generator(extra=_glossary),
     "mechanism-diagram": Generator(extra=_diagram("docs/assets/diagrams/mechanism.svg")),
+    "crisis-lines": Generator(extra=crisis.template_values),  # own checker: data/crisis_lines.yml
 }
