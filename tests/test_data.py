@@ -135,9 +135,9 @@ def test_routes_table_is_generated_with_a_citation_on_every_value(tiny):
     rows = re.findall(r'<tr id="route-([a-z-]+)"><th scope="row">(.*?)</th>(.*?)</tr>', html, re.S)
     assert [r[0] for r in rows] == ["iv", "oral", "rectal"]
     for _, _, cells in rows:
-        for cell in re.findall(r"<td>(.*?)</td>", cells, re.S):
+        for cell in re.findall(r"<td[^>]*>(.*?)</td>", cells, re.S):
             assert '<sup class="citation"' in cell or "Unknown: no primary human study found" in cell, cell
-    cells = dict((rid, re.findall(r"<td>(.*?)</td>", c, re.S)) for rid, _, c in rows)
+    cells = dict((rid, re.findall(r"<td[^>]*>(.*?)</td>", c, re.S)) for rid, _, c in rows)
     text = {rid: [re.sub(r"<sup.*?</sup>|<[^>]+>", "", c) for c in cs] for rid, cs in cells.items()}
     assert text["iv"][0].startswith("100% (by definition)")
     # several studies: the range across them, the evidence size, then each study with its own citation
@@ -232,7 +232,7 @@ def test_data_text_is_escaped(tiny):
 def test_adverse_effects_table_comes_from_its_data_file(tiny):
     build = tiny({"index.md": with_marker("adverse-effects-table")}, files={"data/adverse_effects.yml": EFFECTS})
     assert build.ok, build.output
-    rows = re.findall(r'<tr><th scope="row">(.*?)</th><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>', build.html(), re.S)
+    rows = re.findall(r'<tr><th scope="row">(.*?)</th><td[^>]*>(.*?)</td><td[^>]*>(.*?)</td><td[^>]*>(.*?)</td></tr>', build.html(), re.S)
     assert [(r[0], r[2], r[3]) for r in rows] == [("Dissociation", "41%", "9%"), ("Nausea", "28%", "9%")]
     assert all('<sup class="citation"' in r[1] for r in rows)
 
@@ -252,7 +252,7 @@ def test_evidence_grades_table(tiny):
     build = tiny({"evidence/index.md": with_marker("evidence-grades")}, files={"data/grades.yml": GRADES})
     assert build.ok, build.output
     html = build.html("evidence/index.html")
-    assert re.search(r'<a href="\./">Depression</a></th><td><span class="grade grade-A">A</span> Established', html)
+    assert re.search(r'<a href="\./">Depression</a></th><td data-label="Grade"><span class="grade grade-A">A</span> Established', html)
     bad = GRADES.replace("grade: A", "grade: E").replace("page: index.md", "page: nowhere.md")
     build = tiny({"evidence/index.md": with_marker("evidence-grades")}, files={"data/grades.yml": bad})
     fails_with(build, r"data/grades\.yml:3: condition 'Depression': 'grade' must be one of A, B, C, D")
@@ -309,7 +309,7 @@ def test_real_routes_table_and_figure_match_their_data_file(site):
     rows = re.findall(r'<tr id="route-([a-z-]+)">(.*?)</tr>', html, re.S)
     assert [r[0] for r in rows] == [r["id"] for r in routes]
     for (rid, cells), route in zip(rows, routes):
-        tds = re.findall(r"<td>(.*?)</td>", cells, re.S)
+        tds = re.findall(r"<td[^>]*>(.*?)</td>", cells, re.S)
         assert len(tds) == 6
         for cell in tds:
             assert '<sup class="citation"' in cell or "Unknown: no primary human study found" in cell, (rid, cell)
@@ -331,7 +331,7 @@ def test_real_adverse_effects_table_matches_its_data_file(site):
     rows = _load("adverse_effects.yml")
     html = site.html("safety/index.html")
     rendered = re.findall(r'<table class="effects-table">.*?</table>', html, re.S)[0]
-    cells = re.findall(r'<tr><th scope="row">(.*?)</th><td>(.*?)</td>', rendered, re.S)
+    cells = re.findall(r'<tr><th scope="row">(.*?)</th><td[^>]*>(.*?)</td>', rendered, re.S)
     assert len(cells) == len(rows) >= 12
     assert all('<sup class="citation"' in source for _, source in cells)
 
