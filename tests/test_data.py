@@ -330,7 +330,7 @@ def test_real_routes_table_and_figure_match_their_data_file(site):
 def test_real_adverse_effects_table_matches_its_data_file(site):
     rows = _load("adverse_effects.yml")
     html = site.html("safety/index.html")
-    rendered = re.findall(r'<table class="effects-table">.*?</table>', html, re.S)[0]
+    rendered = re.findall(r'<table class="effects-table"[^>]*>.*?</table>', html, re.S)[0]
     cells = re.findall(r'<tr><th scope="row">(.*?)</th><td[^>]*>(.*?)</td>', rendered, re.S)
     assert len(cells) == len(rows) >= 12
     assert all('<sup class="citation"' in source for _, source in cells)
