@@ -136,7 +136,7 @@ def test_routes_table_is_generated_with_a_citation_on_every_value(tiny):
     assert [r[0] for r in rows] == ["iv", "oral", "rectal"]
     for _, _, cells in rows:
         for cell in re.findall(r"<td[^>]*>(.*?)</td>", cells, re.S):
-            assert '<sup class="citation"' in cell or "Unknown: no primary human study found" in cell, cell
+            assert '<sup class="citation"' in cell or re.search(r'<span class="unknown">Unknown</span>', cell), cell
     cells = dict((rid, re.findall(r"<td[^>]*>(.*?)</td>", c, re.S)) for rid, _, c in rows)
     text = {rid: [re.sub(r"<sup.*?</sup>|<[^>]+>", "", c) for c in cs] for rid, cs in cells.items()}
     assert text["iv"][0].startswith("100% (by definition)")
@@ -147,7 +147,7 @@ def test_routes_table_is_generated_with_a_citation_on_every_value(tiny):
     # one study: the value with its population and n
     assert text["oral"][1].startswith("20–60 min (8 healthy men, one study)")
     assert text["rectal"][0].startswith("25–35% (3 volunteers, one study)")
-    assert text["rectal"][1] == "Unknown: no primary human study found (not measured)"
+    assert text["rectal"][1] == "Unknown (not measured)"
 
 
 def test_routes_figure_is_computed_from_the_data(tiny):
@@ -312,7 +312,7 @@ def test_real_routes_table_and_figure_match_their_data_file(site):
         tds = re.findall(r"<td[^>]*>(.*?)</td>", cells, re.S)
         assert len(tds) == 6
         for cell in tds:
-            assert '<sup class="citation"' in cell or "Unknown: no primary human study found" in cell, (rid, cell)
+            assert '<sup class="citation"' in cell or re.search(r'<span class="unknown">Unknown</span>', cell), (rid, cell)
         for field, cell in zip(("bioavailability_pct", "tmax_min"), tds):
             plain = unescape(re.sub(r"<sup.*?</sup>|<[^>]+>", "", cell))
             for study in route[field].get("studies", []):  # every number shows who it comes from
@@ -345,7 +345,7 @@ def test_real_grades_table_matches_its_data_file(site):
 
 def test_every_generator_has_a_template_and_every_template_a_generator():
     names = {p.stem for p in generate.TEMPLATES.glob("*.html") if not p.name.startswith("_")}
-    assert names == set(generate.REGISTRY)
+    assert names == {gen.template or name for name, gen in generate.REGISTRY.items()}
     for name, gen in generate.REGISTRY.items():
         assert (gen.data is None) == (gen.schema is None), name
 
@@ -372,3 +372,32 @@ def test_a_template_error_names_the_template_and_line(tmp_path, monkeypatch):
 def test_one_line_keeps_words_apart_and_drops_layout_breaks():
     assert generate.one_line("<p>\n  Two\n  words <a>x</a>\n</p>\n") == "<p>Two words <a>x</a></p>"
     assert generate.one_line("<td>\n  text [@k]\n</td>") == "<td>text [@k]</td>"
+
+
+def test_route_values_in_prose_come_from_the_data_file(tiny):
+    pages = {"index.md": with_marker("routes-bioavailability"), "oral.md": with_marker("routes-bioavailability-oral")}
+    build = tiny(pages, files={"data/routes.yml": ROUTES})
+    assert build.ok, build.output
+    items = re.findall(r'<ul class="route-values"><li><strong>(.*?)</strong>', build.html())
+    every = re.findall(r"<li><strong>([^<]+):</strong>", build.html())
+    assert items == ["Intravenous:"] and every == ["Intravenous", "Oral", "Rectal"]
+    oral = build.html("oral/index.html")
+    assert re.findall(r"<li><strong>([^<]+):</strong>", oral) == ["Oral"]
+    assert "10–30% (2 studies, 17 people)" in re.sub(r"<[^>]+>", "", oral)
+
+
+def test_real_pages_read_route_figures_from_the_data_file(site):
+    """The routes, pharmacokinetics, oral and claims pages show the data file's figures, not typed copies."""
+    routes = {r["id"]: r for r in _load("routes.yml")["routes"]}
+    for page, ids in {"routes/index.html": list(routes), "routes/pharmacokinetics/index.html": list(routes),
+                      "routes/oral-sublingual/index.html": ["oral", "sublingual"],
+                      "evidence/claims/index.html": ["oral", "sublingual"]}.items():
+        html = site.html(page)
+        lists = re.findall(r'<ul class="route-values">(.*?)</ul>(?!</li>)', html, re.S)  # not a nested list's end
+        shown = [unescape(n) for block in lists for n in re.findall(r"<li><strong>([^<]+):</strong>", block)]
+        assert shown == [routes[i]["name"] for i in ids], (page, shown)
+        text = unescape(re.sub(r"<sup.*?</sup>|<[^>]+>", "", "".join(lists)))
+        for i in ids:
+            for study in routes[i]["bioavailability_pct"].get("studies", []):
+                if study["n"] != "not stated":
+                    assert f"{study['n']} {study['population']}" in text, (page, i, study)
