@@ -157,9 +157,9 @@ def test_routes_figure_is_computed_from_the_data(tiny):
     paths = re.findall(r'<path class="curve curve-\d" d="([^"]+)"><title>([^<]+)</title>', svg)
     assert [t for _, t in paths] == ["Intravenous", "Oral"]  # rectal has no time to peak: not drawn
     assert "Not shown, because no study gives both a bioavailability and a time to peak: Rectal" in build.html()
-    legends = re.findall(r'<text class="legend"[^>]*>([^<]+)</text>', svg)
-    assert legends == ["Intravenous (the reference route)",
-                       "Oral (bioavailability: 2 studies, 17 people; time to peak: 8 healthy men, one study)"]
+    legends = re.findall(r'<text class="legend"[^>]*>([^<]+)</text><text class="legend-size"[^>]*>([^<]+)</text>', svg)
+    assert legends == [("Intravenous", "the reference route"),
+                       ("Oral", "bioavailability: 2 studies, 17 people; time to peak: 1 study, 8 people")]
 
     def peak(d: str) -> tuple[float, float]:
         points = [tuple(map(float, p[1:].split())) for p in re.findall(r"[ML][\d.]+ [\d.]+", d)]
@@ -322,8 +322,11 @@ def test_real_routes_table_and_figure_match_their_data_file(site):
     drawn = re.findall(r'<path class="curve curve-\d" d="[^"]+"><title>([^<]+)</title>', html)
     known = [r["name"] for r in routes if not r["bioavailability_pct"].get("unknown") and not r["tmax_min"].get("unknown")]
     assert drawn == known and len(drawn) >= 2
-    legends = re.findall(r'<text class="legend"[^>]*>([^<]+)</text>', html)
-    assert len(legends) == len(drawn) and all(re.search(r"\((the reference route|bioavailability: .*)\)$", t) for t in legends)
+    legends = re.findall(r'<text class="legend"[^>]*>([^<]+)</text><text class="legend-size"[^>]*>([^<]+)</text>', html)
+    assert [unescape(n) for n, _ in legends] == drawn
+    size = r"(fixed|\d+ stud(y|ies), \d+ people|\d+ sources?, people not stated)"
+    assert all(re.fullmatch(rf"the reference route|bioavailability: {size}; time to peak: {size}", text)
+               for _, text in legends), legends
     assert "Illustrative model, not dosing guidance." in html
 
 

@@ -231,7 +231,7 @@ def _glossary(ctx: Context, _data) -> dict:
 # (midpoints of the ranges). The decline after the peak is schematic.
 FIG_W, LEFT, RIGHT, TOP, BOTTOM = 720, 64, 700, 28, 330
 T_MAX_MIN = 240
-LEGEND_ROW = 22
+LEGEND_ROW = 40  # two lines per route: its name, then its evidence size
 
 
 def route_curve(f_pct: float, tmax: float, steps: int = 96) -> list[tuple[float, float]]:
