@@ -66,3 +66,15 @@ def test_link_targets_for_the_external_link_check():
     assert {f for *_, f in targets} == {"doi", "url", "verified"}
     real = bibfile.link_targets(bibfile.read_file(ROOT / "references.bib", "references.bib"))
     assert len(real) >= 250 and all(url.startswith(("http://", "https://")) for url, *_ in real)
+
+
+def test_verified_must_be_a_canonical_record(monkeypatch):
+    monkeypatch.setattr(bibfile, "CHECK_VERIFIED_HOSTS", True)
+    text = GOOD_BIB + entry("lee2020bad", verified="https://www.researchgate.net/publication/1_Bad_things")
+    errors = [str(e) for e in bibfile.check(bibfile.read(text))]
+    assert len(errors) == 1 and re.match(r"references\.bib:\d+: entry 'lee2020bad': verified 'https://www\.researchgate"
+                                         r"\.net/.*' is not a canonical record", errors[0]), errors
+    for canonical in ("https://pubmed.ncbi.nlm.nih.gov/999/", "https://pmc.ncbi.nlm.nih.gov/articles/PMC1/",
+                      "https://www.accessdata.fda.gov/x", "https://www.ncbi.nlm.nih.gov/books/NBK1/",
+                      "https://doi.org/10.1000/test.9", "https://www.gov.uk/x", "https://apps.who.int/x"):
+        assert bibfile.check(bibfile.read(GOOD_BIB + entry("lee2020bad", verified=canonical))) == [], canonical

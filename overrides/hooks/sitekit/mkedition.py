@@ -69,7 +69,8 @@ def write_edition(config, nav, env, *, placed: dict[str, str], citations: dict[s
         site_name=config.site_name, description=config.site_description or "", site_url=config.site_url or "",
         reviewed=reviewed, chapters=chapters, contents_html=edition.contents(_contents(nav.items), targets),
         references_html=references_html, notice_html=notice,
-        stylesheets=["../stylesheets/site.css", "../stylesheets/print-edition.css"], copyright=config.copyright or "",
+        stylesheets=[f"../{css}" for css in config.extra_css] + ["../stylesheets/print-edition.css"],  # the site's own
+        copyright=config.copyright or "",
         icon="../" + config.theme["favicon"] if config.theme.get("favicon") else None,
     )
     path = os.path.join(config.site_dir, edition.EDITION_URL, "index.html")
