@@ -171,6 +171,7 @@ class Name:
     others: bool = False  # "and others": et al.
 
     @classmethod
+    @functools.lru_cache(maxsize=65536)  # a pure function of the text: each name is read once per process
     def of(cls, text: str) -> "Name":
         if text.strip().lower() == "others":
             return cls(others=True)
@@ -519,13 +520,14 @@ def _latex():
 
 _SUB = str.maketrans("0123456789+-=()", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎")
 _SUP = str.maketrans("0123456789+-=()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾")
-_LATEX_SPECIAL = re.compile(r"[\\{}$~]|--|``|''")
+_LATEX_SPECIAL = re.compile(r"[\\$~]|--|``|''")
 
 
+@functools.lru_cache(maxsize=65536)  # a pure function of the text: each value is decoded once per process
 def plain(text: str) -> str:
     """Field text as a reader sees it: 'Le Dar{\\'e}' -> 'Le Daré', '50\\%' -> '50%', 'Cu$_2$O' -> 'Cu₂O'."""
     if not _LATEX_SPECIAL.search(text):
-        return " ".join(text.split())
+        return " ".join(text.replace("{", "").replace("}", "").split())  # only protective braces
     from pylatexenc.latexwalker import LatexWalker
 
     walker_db, converter = _latex()
