@@ -13,9 +13,13 @@ a ``SiteError`` naming the file and line, never a traceback; ``read`` collects t
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
 
 from pybtex.bibtex.utils import split_name_list
 from pybtex.database import Person
@@ -355,13 +359,35 @@ def read(text: str, path: str = "references.bib") -> Bibliography:
 
 def read_file(path, display: str | None = None) -> Bibliography:
     """A .bib file from disk, read once (a file that is not UTF-8 is its one error)."""
-    from pathlib import Path
-
     display = display or str(path)
     try:
         return read(decode(Path(path).read_bytes(), display), display)
     except SiteError as exc:
         return Bibliography(display, {}, [exc])
+
+
+# What a cached read depends on besides the file itself: this module's rules and pybtex's parser.
+READER_VERSION = hashlib.sha256(Path(__file__).read_bytes() + metadata.version("pybtex").encode()).hexdigest()
+
+
+def dump(bib: Bibliography, problems: list[SiteError]) -> str:
+    """A read and checked bibliography as JSON (the build's cache: an unchanged file is not read again)."""
+    return json.dumps({
+        "path": bib.path,
+        "entries": [[e.type, e.key, e.line, [[f.name, f.value, f.line] for f in e.fields.values()]]
+                    for e in bib.entries.values()],
+        "errors": [[x.path, x.line, x.message] for x in bib.errors],
+        "problems": [[x.path, x.line, x.message] for x in problems],
+    }, ensure_ascii=False)
+
+
+def load(text: str) -> tuple[Bibliography, list[SiteError]]:
+    """The inverse of ``dump``."""
+    data = json.loads(text)
+    entries = {key: Entry(kind, key, line, {n: Field(n, v, ln) for n, v, ln in fields})
+               for kind, key, line, fields in data["entries"]}
+    return (Bibliography(data["path"], entries, [SiteError(*x) for x in data["errors"]]),
+            [SiteError(*x) for x in data["problems"]])
 
 
 def parse(text: str, path: str = "references.bib") -> list[Entry]:

@@ -79,7 +79,7 @@ def scholarly_work(entry: bibfile.Entry) -> dict:
 
 
 def medical_webpage(*, title: str, description: str, reviewed: dt.date, url: str, site_name: str, site_url: str,
-                    cited: list[bibfile.Entry], next_review: dt.date | None = None) -> dict:
+                    cited: list[dict], next_review: dt.date | None = None) -> dict:
     """schema.org MedicalWebPage for one page."""
     data = {
         "@context": "https://schema.org",
@@ -96,7 +96,7 @@ def medical_webpage(*, title: str, description: str, reviewed: dt.date, url: str
         "author": {"@type": "Organization", "name": AUTHOR, "url": site_url},
         "publisher": {"@type": "Organization", "name": site_name, "url": site_url},
         "isPartOf": {"@type": "WebSite", "name": site_name, "url": site_url},
-        "citation": [scholarly_work(e) for e in cited],
+        "citation": cited,  # scholarly_work() of each reference the page cites, in the page's order
     }
     if next_review:
         data["expires"] = next_review.isoformat()  # schema.org: when the content may no longer be current
@@ -156,7 +156,7 @@ def page_citation(*, title: str, site_name: str, reviewed: dt.date, url: str, pa
 
 
 def page_metadata(meta: dict, *, title: str, url: str, path: str, site_name: str, site_url: str,
-                  site_description: str, cited: list[bibfile.Entry]) -> dict:
+                  site_description: str, cited: list[dict]) -> dict:
     """What ``overrides/main.html`` shows for one page: JSON-LD, Open Graph tags, "Cite this page"."""
     title = meta.get("title") or title
     description = meta.get("description") or site_description

@@ -17,6 +17,8 @@ the one instance lives across rebuilds and ``on_serve`` watches every source the
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 import re
@@ -86,6 +88,7 @@ class SiteBuild:
     def __init__(self):
         self.serving = False
         self.code = self._code_stamp()
+        self._checked: tuple = (None, None, [])  # (digest, bibliography, its problems): kept across serve rebuilds
 
     # -- once per process -------------------------------------------------------------------
     def on_startup(self, command, dirty):
@@ -103,6 +106,7 @@ class SiteBuild:
         self.placed: dict[str, str] = {}  # src_uri -> rendered page with its citation tokens placed
         self.cited_on: dict[str, list] = {}
         self.references: dict[str, cite.Reference] = {}
+        self.works: dict[str, dict] = {}  # key -> its JSON-LD citation
         if config.nav:
             try:
                 config.nav = navigation.expand(config.nav, Path(config.docs_dir))
@@ -127,20 +131,40 @@ class SiteBuild:
         return loaded
 
     def _read_bibliography(self, config) -> None:
+        """references.bib, read and checked once per content: from memory under `mkdocs serve`, from the
+        disk cache on a warm build, else by sitekit.bibfile; then pandoc starts on what the cache lacks."""
         path = self.root / self.options.bib_file
         rel = os.path.relpath(path, self.root)
         self.sources.add(path)
+        cache_dir = self.root / ".cache" / "citations"
         try:
-            self.bib = bibfile.read(bibfile.decode(path.read_bytes(), rel), rel)
+            data = path.read_bytes()
         except OSError as exc:
             raise ConfigurationError(f"cannot read {rel}: {exc}") from exc
-        except SiteError as exc:  # not UTF-8
-            self.bib = bibfile.Bibliography(rel, {}, [exc])
-        self.problems += self.bib.errors + bibfile.check(self.bib, self.editorial)
-        self.formatter = Formatter(resolve_style(self.options.csl_file or "", str(self.root)),
-                                   self.root / ".cache" / "citations", rel)
+        digest = hashlib.sha256(data + f"\0{rel}\0{self.editorial}\0{bibfile.READER_VERSION}".encode()).hexdigest()
+        if self._checked[0] != digest:
+            self._checked = (digest, *self._read_checked(data, rel, digest, cache_dir / "bib-checked.json"))
+        _, self.bib, problems = self._checked
+        self.problems += problems
+        self.formatter = Formatter(resolve_style(self.options.csl_file or "", str(self.root)), cache_dir, rel)
         if not self.bib.errors:
             self.formatter.start(list(self.bib.entries.values()))  # pandoc runs while pages render
+
+    def _read_checked(self, data: bytes, rel: str, digest: str, cache: Path):
+        try:
+            stored = json.loads(cache.read_text(encoding="utf-8"))
+            if stored["digest"] == digest:
+                return bibfile.load(stored["bib"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # no cache, or an old one: read the file
+        try:
+            bib = bibfile.read(bibfile.decode(data, rel), rel)
+        except SiteError as exc:  # not UTF-8
+            bib = bibfile.Bibliography(rel, {}, [exc])
+        problems = bib.errors + bibfile.check(bib, self.editorial)
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text(json.dumps({"digest": digest, "bib": bibfile.dump(bib, problems)}), encoding="utf-8")
+        return bib, problems
 
     # -- 2. files and navigation ------------------------------------------------------------
     def on_files(self, files, config):
@@ -278,8 +302,14 @@ class SiteBuild:
             context["page_metadata"] = metadata.page_metadata(
                 page.meta, title=page.title, url=page.canonical_url, path=page.url, site_name=config.site_name,
                 site_url=config.site_url, site_description=config.site_description or "",
-                cited=[self.bib.entries[k] for k in sorted(numbers, key=numbers.get)])
+                cited=[self._work(k) for k in sorted(numbers, key=numbers.get)])
         return context
+
+    def _work(self, key: str) -> dict:
+        """An entry's schema.org citation, made once per build however many pages cite it."""
+        if key not in self.works:
+            self.works[key] = metadata.scholarly_work(self.bib.entries[key])
+        return self.works[key]
 
     # -- 7. the written HTML ----------------------------------------------------------------
     def on_post_page(self, output, page, config):
