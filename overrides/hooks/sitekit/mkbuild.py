@@ -334,11 +334,12 @@ class SiteBuild:
     # -- mkdocs serve --------------------------------------------------------------------------
     def on_serve(self, server, config, builder):
         """Rebuild when any source of a page changes, not only docs/ and mkdocs.yml."""
-        watched = {Path(config.docs_dir), Path(config.config_file_path)}
-        dirs = {self.root / "data", Path(config.theme.custom_dir)} if config.theme.custom_dir else {self.root / "data"}
-        for path in sorted(self.sources | dirs | set(self._appended(config))):
+        watched = [Path(config.docs_dir), Path(config.config_file_path)]
+        dirs = {self.root / "data"} | ({Path(config.theme.custom_dir)} if config.theme.custom_dir else set())
+        for path in sorted(dirs) + sorted(self.sources | set(self._appended(config))):  # directories first
             if path.exists() and not any(path.is_relative_to(w) for w in watched):
                 server.watch(str(path))
+                watched.append(path)
         logging.getLogger("mkdocs.livereload").addFilter(_quiet_redirects)
         return server
 
