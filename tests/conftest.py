@@ -115,11 +115,14 @@ KEY_POINTS = textwrap.dedent("""\
     """)
 
 
+CHANGES = "changes:\n  - date: 2026-01-01\n    summary: First version.\n"  # every page's dated change list
+
+
 def page(body: str = "Text.", *, title: str = "Test page", front: str | None = None, points: str = KEY_POINTS) -> str:
     """A page that meets the contract, with ``body`` after the key points."""
     if front is None:
         front = (f"title: {title}\ndescription: A test page.\n"
-                 "reviewed: 2026-01-01\nnext_review: 2027-01-01\n")
+                 "reviewed: 2026-01-01\nnext_review: 2027-01-01\n" + CHANGES)
     return f"---\n{front}---\n\n{points}\n{textwrap.dedent(body)}\n"
 
 

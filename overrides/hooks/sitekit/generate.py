@@ -98,8 +98,8 @@ MAX_BLOCK = 60  # definitions per paragraph: one paragraph per letter keeps the 
 _ABBR = re.compile(r"^\*\[(?P<term>[^\]]+)\]:[ \t]+(?P<definition>\S.*)$")
 
 
-def read_glossary(path: Path, display: str = GLOSSARY_FILE) -> list[tuple[str, str]]:
-    """[(term, definition)] from '*[TERM]: definition' lines; errors name the line."""
+def _read_glossary(path: Path, display: str) -> list[tuple[str, str, int]]:
+    """[(term, definition, line)] from '*[TERM]: definition' lines; errors name the line."""
     terms, seen = [], {}
     text = path.read_text(encoding="utf-8")
     in_comment, previous_was_term = False, 0
@@ -123,35 +123,101 @@ def read_glossary(path: Path, display: str = GLOSSARY_FILE) -> list[tuple[str, s
         if term in seen:
             raise SiteError(display, number, f"'{term}' is already defined on line {seen[term]}")
         seen[term] = number
-        terms.append((term, m.group("definition").strip()))
+        terms.append((term, m.group("definition").strip(), number))
     return terms
+
+
+def read_glossary(path: Path, display: str = GLOSSARY_FILE) -> list[tuple[str, str]]:
+    """[(term, definition)] from '*[TERM]: definition' lines; errors name the line."""
+    return [(term, definition) for term, definition, _ in _read_glossary(path, display)]
 
 
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
-def glossary_entries(terms: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """One entry per term: 'Dissociation' (for sentence starts) folds into 'dissociation' when defined alike."""
+@dataclass
+class GlossaryEntry:
+    term: str
+    definition: str
+    also: list[str]  # other forms shown with it, e.g. the plural "bile ducts" of "bile duct"
+
+
+def _base(term: str, lower_terms: set[str]) -> str:
+    """The form a term folds into: its lower case, without a plural 's' when the singular is defined too."""
+    low = term.lower()
+    return low[:-1] if low.endswith("s") and low[:-1] in lower_terms else low
+
+
+def glossary_groups(terms: list[tuple[str, str]]) -> list[GlossaryEntry]:
+    """One entry per term. Why folding: the abbr extension matches whole words and is case-sensitive, so
+    includes/abbreviations.md defines 'Dissociation' (for sentence starts) beside 'dissociation', and
+    'RCTs' beside 'RCT', each with the same definition; the glossary shows each such family once
+    (plurals listed with it). Case variants with different definitions stay separate entries."""
+    lower_terms = {t.lower() for t, _ in terms}
     groups: dict[str, list[tuple[str, str]]] = {}
     for term, definition in terms:
-        groups.setdefault(term.lower(), []).append((term, definition))
+        groups.setdefault(_base(term, lower_terms), []).append((term, definition))
     entries = []
-    for variants in groups.values():
-        if len({d for _, d in variants}) == 1:
-            entries.append(min(variants, key=lambda v: v[0].swapcase()))  # prefer the lower-case spelling
-        else:
-            entries.extend(variants)
-    return sorted(entries, key=lambda t: (t[0].lower(), t[0]))
+    for base, variants in groups.items():
+        if len({d for _, d in variants}) > 1:
+            entries.extend(GlossaryEntry(t, d, []) for t, d in variants)
+            continue
+        singular = [v for v in variants if v[0].lower() == base] or variants
+        main = min(singular, key=lambda v: v[0].swapcase())  # prefer the lower-case spelling
+        also = sorted({main[0] + t[len(main[0]):] for t, _ in variants if t.lower() != base})
+        entries.append(GlossaryEntry(main[0], main[1], also))
+    return sorted(entries, key=lambda e: (e.term.lower(), e.term))
+
+
+def glossary_entries(terms: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(term, definition) per glossary entry (see ``glossary_groups``)."""
+    return [(e.term, e.definition) for e in glossary_groups(terms)]
+
+
+def check_plurals(terms: list[tuple[str, str, int]], display: str = GLOSSARY_FILE) -> None:
+    """A plural defined beside its singular must have the same definition, so the glossary shows one entry
+    and both forms get the same tooltip."""
+    lower = {t.lower(): (t, d, n) for t, d, n in terms}
+    for term, definition, number in terms:
+        low = term.lower()
+        if low.endswith("s") and low[:-1] in lower and lower[low[:-1]][1] != definition:
+            singular, _, line = lower[low[:-1]]
+            raise SiteError(display, number, f"'{term}' is the plural of '{singular}' (line {line}) but is defined "
+                                             "differently: give both the same definition (in the singular), so the "
+                                             "glossary shows one entry and both get the same tooltip")
+
+
+def _letter(term: str) -> str:
+    first = term[:1].upper()
+    return first if "A" <= first <= "Z" else "#"
 
 
 @generator("glossary")
 def glossary(ctx: Context) -> str:
-    items = "".join(
-        f'<dt id="{slug(term)}">{html.escape(term)}</dt><dd>{html.escape(definition)}</dd>'
-        for term, definition in glossary_entries(read_glossary(ctx.root / GLOSSARY_FILE))
-    )
-    return f'<dl class="glossary">{items}</dl>'
+    """The glossary, letter by letter, after an A-Z index (letters with no terms are shown, not linked)."""
+    terms = _read_glossary(ctx.root / GLOSSARY_FILE, GLOSSARY_FILE)
+    check_plurals(terms)
+    by_letter: dict[str, list[GlossaryEntry]] = {}
+    for entry in glossary_groups([(t, d) for t, d, _ in terms]):
+        by_letter.setdefault(_letter(entry.term), []).append(entry)
+    letters = [chr(c) for c in range(ord("A"), ord("Z") + 1)] + (["#"] if "#" in by_letter else [])
+    index = "".join(
+        f'<li><a href="#glossary-{slug(letter) or "other"}">{letter}</a></li>' if letter in by_letter
+        else f'<li><span class="glossary-az__empty" title="No terms under {letter}">{letter}</span></li>'
+        for letter in letters)
+    parts = [f'<nav class="glossary-az" aria-label="Glossary, A to Z"><ul>{index}</ul></nav>']
+    for letter in letters:
+        if letter not in by_letter:
+            continue
+        items = "".join(
+            f'<dt id="{slug(e.term)}">{html.escape(e.term)}'
+            + "".join(f' <span class="glossary-also" id="{slug(a)}">(also: {html.escape(a)})</span>' for a in e.also)
+            + f"</dt><dd>{html.escape(e.definition)}</dd>"
+            for e in by_letter[letter])
+        parts.append(f'<h2 class="glossary-letter" id="glossary-{slug(letter) or "other"}">{letter}</h2>'
+                     f'<dl class="glossary">{items}</dl>')
+    return "".join(parts)
 
 
 # ---------------------------------------------------------------------------
