@@ -2,14 +2,14 @@
 
 Why: see ``sitekit.changes`` (the logic, plain functions). This hook checks each
 page's list (errors name the file and line), registers the ``whats-new``
-generator, and writes ``feed.xml`` after the build, from front matter only.
+generator, and adds ``feed.xml`` to the build's files, from front matter only.
 """
 
-import os
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
+from mkdocs.structure.files import File
 
 from sitekit import changes, generate
 from sitekit.errors import raise_all, SiteError
@@ -19,9 +19,11 @@ from sitekit.mkpage import source_path
 WHATS_NEW_URL = "about/whats-new/"
 
 
-@generate.generator("whats-new")
-def whats_new(ctx):
-    return changes.whats_new_html(changes.collect(ctx.root / "docs"), ctx.link)
+def _whats_new(ctx, _data) -> dict:
+    return {"days": changes.days(changes.collect(ctx.root / "docs"), ctx.link)}
+
+
+generate.REGISTRY["whats-new"] = generate.Generator(extra=_whats_new)  # template: overrides/generated/whats-new.html
 
 
 @event_priority(99)  # just after the page contract
@@ -33,11 +35,12 @@ def on_page_markdown(markdown, page, config, files):
     return markdown
 
 
-def on_post_build(config):
+def on_files(files, config):
+    """The feed is a file of the build (so links to it are checked, and `make serve` serves it)."""
     feed = changes.atom_feed(changes.collect(Path(config.docs_dir)), site_url=config.site_url or "/",
                              site_name=config.site_name, author=AUTHOR, whats_new_url=WHATS_NEW_URL)
-    with open(os.path.join(config.site_dir, changes.FEED_FILE), "wb") as out:
-        out.write(feed)
+    files.append(File.generated(config, changes.FEED_FILE, content=feed))
+    return files
 
 
 def on_env(env, config, files):

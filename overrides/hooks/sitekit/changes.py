@@ -6,7 +6,8 @@ is written by the contributor who makes the change, so it says what changed in
 words, which a commit date cannot. It feeds, with no other source:
 
 * the page foot: the latest change beside "Last reviewed" (overrides/partials/medical-notice.html);
-* the "What's new" page (the ``whats-new`` generator, ``<!-- generate: whats-new -->``);
+* the "What's new" page (the ``whats-new`` generator, ``<!-- generate: whats-new -->``, and its template
+  overrides/generated/whats-new.html);
 * the Atom feed ``feed.xml`` (``atom_feed``), linked from every page's head.
 
 Every date comes from front matter, never from the clock, so the same sources
@@ -27,7 +28,6 @@ it is on; the rest are plain functions of plain data.
 from __future__ import annotations
 
 import datetime as dt
-import html
 import posixpath
 import re
 from dataclasses import dataclass
@@ -191,25 +191,15 @@ def timeline(pages: list[PageChanges]) -> list[tuple[dt.date, str, list[PageChan
     return [(date, summary, sorted(ps, key=lambda p: (p.title.lower(), p.url))) for (date, summary), ps in ordered]
 
 
-def whats_new_html(pages: list[PageChanges], link) -> str:
-    """One line of HTML: changes by date, newest first. ``link(url)`` makes a page URL relative to this page."""
-    out, current = [], None
+def days(pages: list[PageChanges], link) -> list[dict]:
+    """The What's new page's data, newest day first: each day's changes, each with the pages it touched.
+    ``link(url)`` makes a page URL relative to the page that shows the list."""
+    out: list[dict] = []
     for date, summary, group in timeline(pages):
-        if date != current:
-            if current is not None:
-                out.append("</ul>")
-            out.append(f'<h2 id="changes-{date.isoformat()}"><time datetime="{date.isoformat()}">'
-                       f"{long_date(date)}</time></h2><ul class=\"whats-new\">")
-            current = date
-        links = ", ".join(f'<a href="{html.escape(link(p.url), quote=True)}">{html.escape(p.title)}</a>'
-                          for p in group)
-        if len(group) == 1:
-            out.append(f"<li>{links}: {html.escape(summary)}</li>")
-        else:
-            out.append(f"<li>{html.escape(summary)} {len(group)} pages: {links}.</li>")
-    if current is not None:
-        out.append("</ul>")
-    return "".join(out) or "<p>No changes recorded yet.</p>"
+        if not out or out[-1]["date"] != date:
+            out.append({"date": date, "iso": date.isoformat(), "label": long_date(date), "changes": []})
+        out[-1]["changes"].append({"summary": summary, "pages": [(link(p.url), p.title) for p in group]})
+    return out
 
 
 # ---------------------------------------------------------------------------
