@@ -24,8 +24,8 @@ def fails_with(build, pattern: str) -> None:
 
 def test_unknown_key_fails_naming_file_and_line(tiny):
     build = tiny({"index.md": page("Fine.\n\nA claim [@nope2020missing].\n")})
-    # front matter (9 lines, with the changes list) + blank + key points (5) + blank -> the body starts on line 17
-    fails_with(build, r"docs/index\.md:19: unknown citation key 'nope2020missing'")
+    # front matter (6 lines) + blank + key points (5) + blank -> the body starts on line 14
+    fails_with(build, r"docs/index\.md:16: unknown citation key 'nope2020missing'")
 
 
 def test_unknown_key_among_known_keys(tiny):
@@ -285,17 +285,17 @@ def test_page_must_open_with_key_points(tiny):
 
 def test_key_points_count(tiny):
     points = '!!! abstract "Key points"\n\n    - One.\n    - Two.\n'
-    fails_with(tiny({"index.md": page(points=points)}), r"docs/index\.md:11: Key points has 2 items; write 3-5")
+    fails_with(tiny({"index.md": page(points=points)}), r"docs/index\.md:8: Key points has 2 items; write 3-5")
 
 
 def test_no_hand_written_h1_or_references(tiny):
     build = tiny({"index.md": page("# A title\n\n## References\n\nA list.\n")})
-    fails_with(build, r"docs/index\.md:17: do not write an H1")
-    assert re.search(r"docs/index\.md:19: do not write a References section", build.output)
+    fails_with(build, r"docs/index\.md:14: do not write an H1")
+    assert re.search(r"docs/index\.md:16: do not write a References section", build.output)
 
 
 def test_unknown_generator_fails(tiny):
-    fails_with(tiny({"index.md": page("<!-- generate: no-such-thing -->\n")}), r"docs/index\.md:17: unknown generator 'no-such-thing'")
+    fails_with(tiny({"index.md": page("<!-- generate: no-such-thing -->\n")}), r"docs/index\.md:14: unknown generator 'no-such-thing'")
 
 
 def test_disclaimer_and_review_dates_on_every_page(tiny):

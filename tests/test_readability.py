@@ -63,8 +63,8 @@ def test_jargon_key_points_fail_and_plain_ones_pass(tmp_path):
     assert not plain.too_hard and plain.grade <= readability.MAX_GRADE
     assert jargon.too_hard and jargon.grade > readability.MAX_GRADE
     problem = jargon.problem()
-    # front matter (9 lines, with the changes list) + a blank line: the Key points opener is line 11
-    assert problem.startswith(f"docs/safety/jargon.md:11: key points read at grade {jargon.grade:.1f} (limit 9)")
+    # front matter (6 lines) + a blank line: the Key points opener is line 8
+    assert problem.startswith(f"docs/safety/jargon.md:8: key points read at grade {jargon.grade:.1f} (limit 9)")
     worst_grade, worst = jargon.worst
     assert worst == max(zip(jargon.point_grades, jargon.points, strict=True))[1]
     assert f"hardest point (grade {worst_grade:.1f}): {worst!r}" in problem
@@ -136,7 +136,7 @@ def test_report_script_writes_the_table_and_fails_on_a_hard_page(tmp_path):
     assert rows[0].startswith("| `docs/jargon.md` |") and rows[1].startswith("| `docs/index.md` |")
     assert "| Page | Grade | Points | Hardest point's grade |" in report
     assert "- Pages: 2; over grade 9: 1 (`docs/jargon.md`)" in report
-    assert "docs/jargon.md:11: key points read at grade" in proc.stderr
+    assert "docs/jargon.md:8: key points read at grade" in proc.stderr
 
 
 def test_report_script_on_the_real_pages(tmp_path):

@@ -1,8 +1,9 @@
 """What changed: each page's dated ``changes`` list checked, the What's new page and the Atom feed.
 
 Why: see ``sitekit.changes`` (the logic, plain functions). This hook checks each
-page's list (errors name the file and line), registers the ``whats-new``
-generator, and adds ``feed.xml`` to the build's files, from front matter only.
+page's list (errors name the file and line), adds ``feed.xml`` to the build's
+files and dates the offline edition, from front matter only. (The What's new page
+is the ``whats-new`` generator of ``sitekit.generate``.)
 """
 
 from pathlib import Path
@@ -11,19 +12,12 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
 
-from sitekit import changes, generate
+from sitekit import changes
 from sitekit.errors import raise_all, SiteError
 from sitekit.metadata import AUTHOR
 from sitekit.mkpage import source_path
 
 WHATS_NEW_URL = "about/whats-new/"
-
-
-def _whats_new(ctx, _data) -> dict:
-    return {"days": changes.days(changes.collect(ctx.root / "docs"), ctx.link)}
-
-
-generate.REGISTRY["whats-new"] = generate.Generator(extra=_whats_new)  # template: overrides/generated/whats-new.html
 
 
 @event_priority(99)  # just after the page contract

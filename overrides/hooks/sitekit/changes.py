@@ -85,7 +85,7 @@ def _lines(source: str) -> dict:
             for i, item in enumerate(value.value):
                 lines[i] = item.start_mark.line + 2
                 if isinstance(item, yaml.MappingNode):
-                    for k, v in item.value:
+                    for k, _value in item.value:
                         lines[(i, k.value)] = k.start_mark.line + 2
     return lines
 
@@ -164,7 +164,10 @@ def collect(docs_dir: Path) -> list[PageChanges]:
 
     pages = []
     for path in sorted(docs_dir.rglob("*.md")):
-        meta = front_matter(path)
+        try:
+            meta = front_matter(path)
+        except SiteError:
+            continue  # invalid YAML: the page contract reports it with its line
         items = meta.get(FIELD)
         if not isinstance(items, list):
             continue

@@ -268,12 +268,13 @@ def _glossary(ctx: Context, _data) -> dict:
     """Entries by first letter, for the A-Z index (letters with no terms are listed, not linked)."""
     terms = _read_glossary(ctx.root / GLOSSARY_FILE, GLOSSARY_FILE)
     check_plurals(terms)
+    entries = glossary_groups([(t, d) for t, d, _ in terms])
     by_letter: dict[str, list[GlossaryEntry]] = {}
-    for entry in glossary_groups([(t, d) for t, d, _ in terms]):
+    for entry in entries:
         first = entry.term[:1].upper()
         by_letter.setdefault(first if "A" <= first <= "Z" else "#", []).append(entry)
     letters = [chr(c) for c in range(ord("A"), ord("Z") + 1)] + (["#"] if "#" in by_letter else [])
-    return {"letters": [(letter, "glossary-" + (slug(letter) or "other"), by_letter.get(letter, []))
+    return {"entries": entries, "letters": [(letter, "glossary-" + (slug(letter) or "other"), by_letter.get(letter, []))
                         for letter in letters]}
 
 
@@ -342,6 +343,13 @@ def _diagram(rel: str) -> Callable[[Context, Any], dict]:
     return extra
 
 
+def _whats_new(ctx: Context, _data) -> dict:
+    """Every page's dated changes, from the pages' front matter (sitekit.changes)."""
+    from sitekit import changes
+
+    return {"days": changes.days(changes.collect(ctx.root / "docs"), ctx.link)}
+
+
 # ---------------------------------------------------------------------------
 # The registry: one line per generator (its template is overrides/generated/NAME.html).
 
@@ -353,5 +361,6 @@ REGISTRY: dict[str, Generator] = {
     "evidence-grades": Generator("grades.yml", schemas.Grades),
     "evidence-types": Generator(extra=_evidence_types),
     "glossary": Generator(extra=_glossary),
+    "whats-new": Generator(extra=_whats_new),
     "mechanism-diagram": Generator(extra=_diagram("docs/assets/diagrams/mechanism.svg")),
 }
