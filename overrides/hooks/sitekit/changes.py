@@ -185,13 +185,14 @@ def long_date(date: dt.date) -> str:
 
 
 def timeline(pages: list[PageChanges]) -> list[tuple[dt.date, str, list[PageChanges]]]:
-    """(date, summary, pages) newest first; pages that made the same change on the same day are grouped."""
+    """(date, summary, pages), newest first; pages that made the same change on the same day are grouped."""
     groups: dict[tuple[dt.date, str], list[PageChanges]] = {}
     for page in pages:
         for change in page.changes:
             groups.setdefault((change.date, change.summary), []).append(page)
-    ordered = sorted(groups.items(), key=lambda kv: (-kv[0][0].toordinal(), kv[0][1]))
-    return [(date, summary, sorted(ps, key=lambda p: (p.title.lower(), p.url))) for (date, summary), ps in ordered]
+    rows = [(date, summary, sorted(ps, key=lambda p: (p.title.lower(), p.url))) for (date, summary), ps in groups.items()]
+    # newest day first; within a day, single-page changes by page title, then changes shared by several pages
+    return sorted(rows, key=lambda r: (-r[0].toordinal(), len(r[2]) > 1, r[2][0].title.lower(), r[1]))
 
 
 def days(pages: list[PageChanges], link) -> list[dict]:
