@@ -246,6 +246,9 @@ def test_home_page_title_heading_and_first_screen(desktop_page, base_url):
     assert promise.is_visible() and front_matter("index.md")["promise"] == _text(promise)
     urgent = page.locator("article .home-urgent")
     assert "Need help now?" in _text(urgent) and urgent.bounding_box()["y"] < 800, "urgent help on the first screen"
+    assert urgent.get_by_role("link", name="Crisis lines in other countries").get_attribute("href").endswith(
+        "safety/urgent-help/")
+    assert page.locator(".md-banner").count() == 0, "the same notice is not shown twice"
     cards = page.locator("article .grid.cards").first.locator("li")
     assert cards.count() == 5
     links = [card.locator("a").first.get_attribute("href") for card in cards.all()]
