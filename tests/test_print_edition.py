@@ -1,6 +1,6 @@
 """The printable edition (print/index.html) and its PDF.
 
-The edition is built by every build (overrides/hooks/print_edition.py); the PDF by
+The edition is built by every build (sitekit/mkedition.py); the PDF by
 scripts/build_pdf.py (WeasyPrint), here once per session into a temporary folder,
 then its first pages are rendered to PNG and checked, and its text read.
 """

@@ -1,4 +1,4 @@
-"""Published URLs never break: published-urls.txt, checked by every build (overrides/hooks/stable_urls.py)."""
+"""Published URLs never break: published-urls.txt, checked by every build (sitekit/urls.py)."""
 
 from __future__ import annotations
 

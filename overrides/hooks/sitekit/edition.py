@@ -15,7 +15,7 @@ the rendered pages:
 * every id prefixed by its chapter, and every link between pages turned into a link
   inside the document; links to other files are re-based so they still work.
 
-Plain data in, HTML out: the hook (``overrides/hooks/print_edition.py``) turns MkDocs
+Plain data in, HTML out: ``sitekit.mkedition`` turns MkDocs
 objects into ``Chapter`` and ``ContentsEntry`` values.
 """
 

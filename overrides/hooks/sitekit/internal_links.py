@@ -14,7 +14,7 @@ anchor, an ``{#id}``, a footnote, or an ``id`` written in HTML. External links (
 site-absolute links (``/x``) are not checked here: lychee checks those (tests/test_links.py offline,
 `make links` online).
 
-Plain functions over strings and sets: the MkDocs hook (``overrides/hooks/internal_links.py``)
+Plain functions over strings and sets: the build (``sitekit.mkbuild``, on_env)
 gives each page's source text, its address, and every page's anchor ids.
 """
 

@@ -14,7 +14,7 @@ are added once, at build time (no script, nothing moves after the page loads):
   underline, the tooltip still works). A section starts at every heading. The
   definition is the key, so singular and plural forms defined alike count as one term.
 
-Plain strings in and out; the hook (``overrides/hooks/reader_html.py``) only calls these.
+Plain strings in and out; the build (``sitekit.mkbuild``, on_page_content) only calls these.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ page, ``/safety/`` a section, ``#`` starts a comment). Every build checks that:
   on it is protected too);
 * the list has no duplicates or malformed lines.
 
-Plain functions; the hook (``overrides/hooks/stable_urls.py``) feeds them the build's URLs.
+Plain functions; the build (``sitekit.mkbuild``, on_files) feeds them its URLs.
 """
 
 from __future__ import annotations
