@@ -71,7 +71,7 @@ def page_text(rng: random.Random, keys: list[str], first: list[str], words: int 
             count += n
         paragraphs.append(" ".join(sentences))
     return ("---\ntitle: Synthetic page\ndescription: A synthetic page.\nreviewed: 2026-01-01\n"
-            "next_review: 2027-01-01\n---\n\n" + KEY_POINTS + "## Section\n\n" + "\n\n".join(paragraphs) + "\n")
+            "next_review: 2027-01-01\nchanges: [{date: 2026-01-01, summary: First version.}]\n---\n\n" + KEY_POINTS + "## Section\n\n" + "\n\n".join(paragraphs) + "\n")
 
 
 def make_site(base: Path, pages: int, entries: int, with_citations: bool) -> Path:
