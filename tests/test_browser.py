@@ -590,8 +590,10 @@ def planted(browser, site, tmp_path):
 
 
 def _inject(root: Path, page: str, snippet: str, before: str = "</article>") -> None:
+    """Plant ``snippet`` in a copy of a built page. The page's Content-Security-Policy is taken out, so a
+    planted script runs and the gate itself must catch what it does (tests/test_csp.py proves the policy)."""
     path = root / page
-    text = path.read_text(encoding="utf-8")
+    text = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", path.read_text(encoding="utf-8"))
     assert before in text
     path.write_text(text.replace(before, snippet + before, 1), encoding="utf-8")
 
