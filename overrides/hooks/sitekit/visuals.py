@@ -1,0 +1,240 @@
+"""Reader-facing visuals computed from the pages and data files: verdicts, natural frequencies, icon arrays.
+
+Why: a verdict or a rate shown in a summary must be the same one the page and
+the data file give, so every summary here is derived, never retyped:
+
+- the claims page's summary table is read from the page's own ``### "claim"``
+  headings and the ``**Verdict: X.**`` line under each (``claims``);
+- a verdict is drawn as a chip with an icon and its word (``verdict``), so
+  colour is never the only signal;
+- a percentage becomes a natural frequency ("about 27 in 100", ``per_100``)
+  and an icon array of 100 people (``icon_array``), rounded half up, with the
+  exact figure kept beside it.
+
+Plain functions, no MkDocs: the generators (templates) and the verdict-chip
+hook call them. Errors name the page or data file and line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from markdown.extensions.toc import slugify, unique
+
+from sitekit import mdscan
+from sitekit.errors import SiteError, line_of, raise_all
+
+# ---------------------------------------------------------------------------
+# Verdicts on claims
+
+# key -> the word shown. Longest first: "Partly supported" must not match as "Supported".
+VERDICTS = {"partly": "Partly supported", "not": "Not supported", "supported": "Supported", "unknown": "Unknown"}
+_VERDICT_LINE = re.compile(r"^\*\*Verdict:[ \t]+(?P<text>[^*\n]+?)\*\*")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    key: str  # supported | partly | not | unknown
+    word: str  # "Partly supported"
+    rest: str  # what follows the word, as written: ", for the short term." / " (approximately)." / "."
+
+
+def verdict(text: str) -> Verdict | None:
+    """'Supported, for the short term.' -> Verdict('supported', 'Supported', ', for the short term.')."""
+    text = text.strip()
+    for key, word in VERDICTS.items():
+        if text.lower().startswith(word.lower()) and (len(text) == len(word) or not text[len(word)].isalpha()):
+            return Verdict(key, word, text[len(word):])
+    return None
+
+
+@dataclass
+class Claim:
+    text: str  # the claim, without its quotes
+    anchor: str  # the heading's id in the built page
+    verdict: Verdict
+    line: int
+
+
+@dataclass
+class Section:
+    title: str
+    claims: list[Claim] = field(default_factory=list)
+
+
+_HEADING = re.compile(r"^(?P<hashes>#{1,6})[ \t]+(?P<text>.+?)[ \t]*#*[ \t]*$")
+_CLAIM = re.compile(r'^"(?P<claim>.+)"$')
+
+
+def _heading_text(text: str) -> str:
+    """The heading as the toc extension sees it (attr_list braces dropped; no inline markup in these headings)."""
+    return re.sub(r"[ \t]*\{[^}]*\}[ \t]*$", "", text).strip()
+
+
+def claims(markdown: str, display: str) -> list[Section]:
+    """The page's claims, grouped under their ``##`` sections, each with its verdict and heading id.
+
+    Every ``### "claim"`` heading must be followed (after blank lines) by a ``**Verdict: X.**`` line whose X
+    starts with one of the verdict words; anything else fails naming the line.
+    """
+    protected = mdscan.protected(markdown)
+    lines = markdown.split("\n")
+    offsets, pos = [], 0
+    for ln in lines:
+        offsets.append(pos)
+        pos += len(ln) + 1
+    in_front = bool(lines) and lines[0].strip() == "---"
+    sections: list[Section] = []
+    ids: set[str] = set()  # every heading id so far, for the toc extension's _1, _2 suffixes
+    errors: list[SiteError] = []
+    for i, ln in enumerate(lines):
+        if in_front:
+            if i > 0 and ln.strip() in ("---", "..."):
+                in_front = False
+            continue
+        m = _HEADING.match(ln)
+        if not m or offsets[i] in protected:
+            continue
+        text = _heading_text(m.group("text"))
+        anchor = unique(slugify(text, "-"), ids)  # adds it to ids
+        level = len(m.group("hashes"))
+        if level == 2:
+            sections.append(Section(text))
+        claim = _CLAIM.match(text) if level == 3 else None
+        if not claim:
+            continue
+        j = i + 1
+        while j < len(lines) and not lines[j].strip():
+            j += 1
+        v = _VERDICT_LINE.match(lines[j]) if j < len(lines) else None
+        if not v:
+            errors.append(SiteError(display, i + 1, 'a claim heading (### "...") must be followed by a '
+                                                    "'**Verdict: X.**' line"))
+            continue
+        found = verdict(v.group("text"))
+        if found is None:
+            errors.append(SiteError(display, j + 1, f"unknown verdict '{v.group('text').strip()}'; it must start "
+                                                    f"with one of: {', '.join(VERDICTS.values())}"))
+            continue
+        if not sections:
+            sections.append(Section(""))
+        sections[-1].claims.append(Claim(claim.group("claim"), anchor, found, i + 1))
+    raise_all(errors)
+    return [s for s in sections if s.claims]
+
+
+def verdict_counts(sections: list[Section]) -> list[tuple[Verdict, int]]:
+    """How many claims got each verdict, in the order of VERDICTS' reading order (supported first)."""
+    order = ["supported", "partly", "not", "unknown"]
+    counts = {k: 0 for k in order}
+    for s in sections:
+        for c in s.claims:
+            counts[c.verdict.key] += 1
+    return [(Verdict(k, VERDICTS[k], ""), counts[k]) for k in order if counts[k]]
+
+
+def chip_markdown(markdown: str, display: str, offset: int = 0) -> str:
+    """Turn each '**Verdict: X...**' paragraph start into 'Verdict:' plus a chip (icon and word) plus the rest.
+
+    The rewrite stays on its line, so later line numbers are unchanged; code is left alone.
+    """
+    protected = mdscan.protected(markdown)
+    out, last = [], 0
+    for m in re.finditer(r"(?m)" + _VERDICT_LINE.pattern[1:], markdown):
+        if m.start() in protected:
+            continue
+        found = verdict(m.group("text"))
+        if found is None:
+            raise SiteError(display, line_of(markdown, m.start()) + offset,
+                            f"unknown verdict '{m.group('text').strip()}'; it must start with one of: "
+                            f"{', '.join(VERDICTS.values())}")
+        out += [markdown[last:m.start()], chip_html(found, label=True)]
+        last = m.end()
+    out.append(markdown[last:])
+    return "".join(out)
+
+
+# Small icons drawn in the chip's text colour; the word beside them carries the meaning.
+_ICONS = {
+    "supported": '<path d="M3 8.5l3.2 3.2L13 4.8" fill="none" stroke="currentColor" stroke-width="2.2" '
+                 'stroke-linecap="round" stroke-linejoin="round"/>',
+    "partly": '<circle cx="8" cy="8" r="5.6" fill="none" stroke="currentColor" stroke-width="1.8"/>'
+              '<path d="M8 2.4a5.6 5.6 0 0 1 0 11.2z" fill="currentColor"/>',
+    "not": '<path d="M4 4l8 8M12 4l-8 8" fill="none" stroke="currentColor" stroke-width="2.2" '
+           'stroke-linecap="round"/>',
+    "unknown": '<path d="M5.6 5.9a2.5 2.5 0 1 1 3.5 2.3c-.7.3-1.1.8-1.1 1.5v.6" fill="none" stroke="currentColor" '
+               'stroke-width="1.9" stroke-linecap="round"/><circle cx="8" cy="13" r="1.1" fill="currentColor"/>',
+}
+
+
+def icon_svg(key: str) -> str:
+    return (f'<svg class="verdict-icon" viewBox="0 0 16 16" width="16" height="16" aria-hidden="true" '
+            f'focusable="false">{_ICONS[key]}</svg>')
+
+
+def chip_html(v: Verdict, label: bool = False) -> str:
+    """One line of inline HTML: the verdict chip, then the rest of the verdict as written."""
+    chip = f'<span class="verdict verdict-{v.key}">{icon_svg(v.key)}{v.word}</span>'
+    lead = '<strong class="verdict-label">Verdict:</strong> ' if label else ""
+    rest = v.rest.replace("<", "&lt;")
+    return f"{lead}{chip}<strong>{rest}</strong>" if label and rest else lead + chip + rest
+
+
+# ---------------------------------------------------------------------------
+# Numbers people understand
+
+
+@dataclass(frozen=True)
+class Frequency:
+    count: int  # people out of `per`
+    per: int  # 100, or 1,000 when fewer than 1 in 100
+    about: bool  # the count was rounded
+
+    def __str__(self) -> str:
+        per = f"{self.per:,}"
+        return f"{'about ' if self.about else ''}{self.count} in {per}"
+
+
+def per_100(percent: float) -> Frequency:
+    """A percentage as a natural frequency, rounded half up: 26.7 -> about 27 in 100; 0.5 -> 5 in 1,000."""
+    if not 0 <= percent <= 100:
+        raise ValueError(f"a percentage must be between 0 and 100, got {percent:g}")
+    exact = Decimal(str(percent))
+    if 0 < exact < 1:  # fewer than 1 in 100: say it per 1,000 (0.5% is 5 in 1,000, not "about 1 in 100")
+        if exact < Decimal("0.1"):
+            raise ValueError(f"{percent:g}% is fewer than 1 in 1,000: describe it in words, not as a frequency")
+        per_1000 = int((exact * 10).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        return Frequency(per_1000, 1000, per_1000 != exact * 10)
+    count = int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    count = min(count, 99) if exact < 100 else count  # never round a minority up to "all"
+    return Frequency(count, 100, count != exact)
+
+
+def percent_of(text: str) -> float | None:
+    """The leading percentage of a rate written as text ('41%', '9% (placebo ...)'), else None."""
+    m = re.match(r"^\s*(\d+(?:\.\d+)?)\s*%", str(text))
+    return float(m.group(1)) if m else None
+
+
+ICON = 10  # user units per person in the array's viewBox (10 x 10 people)
+
+
+def icon_array(count: int, total: int = 100, columns: int = 10) -> list[dict]:
+    """Rectangles that tile the array with the 'filled' and 'empty' person patterns: the first ``count``
+    people (left to right, top to bottom) filled. Four rectangles at most, so the HTML stays small."""
+    if not 0 <= count <= total or total % columns:
+        raise ValueError(f"cannot draw {count} of {total} in {columns} columns")
+    full, part = divmod(count, columns)
+    rows = total // columns
+    rects = []
+    if full:
+        rects.append({"x": 0, "y": 0, "w": columns * ICON, "h": full * ICON, "on": True})
+    if part:
+        rects.append({"x": 0, "y": full * ICON, "w": part * ICON, "h": ICON, "on": True})
+        rects.append({"x": part * ICON, "y": full * ICON, "w": (columns - part) * ICON, "h": ICON, "on": False})
+    top = (full + (1 if part else 0)) * ICON
+    if top < rows * ICON:
+        rects.append({"x": 0, "y": top, "w": columns * ICON, "h": rows * ICON - top, "on": False})
+    return rects
