@@ -238,3 +238,104 @@ def icon_array(count: int, total: int = 100, columns: int = 10) -> list[dict]:
     if top < rows * ICON:
         rects.append({"x": 0, "y": top, "w": columns * ICON, "h": rows * ICON - top, "on": False})
     return rects
+
+
+# ---------------------------------------------------------------------------
+# Values for the templates (overrides/generated/*.html). Each takes the generator context and the validated data.
+
+def _markup(html: str):
+    from markupsafe import Markup  # Jinja2's safe-string type: this HTML is built here from checked values
+    return Markup(html)
+
+
+def qualifier(v: Verdict) -> str:
+    """What follows the verdict word, without its joining comma and final full stop: 'for the short term'."""
+    return v.rest.strip().lstrip(",").strip().rstrip(".").strip()
+
+
+def claims_summary_values(ctx, _data) -> dict:
+    """The claims of the page holding the marker, read from its source file (line numbers as in the file)."""
+    source = (ctx.root / ctx.page_path).read_text(encoding="utf-8")
+    sections = claims(source, ctx.page_path)
+    if not sections:
+        raise SiteError(ctx.page_path, ctx.line, 'claims-summary: this page has no \'### "claim"\' headings '
+                                                 "followed by a '**Verdict: X.**' line")
+    return {"sections": sections, "counts": verdict_counts(sections),
+            "total": sum(len(s.claims) for s in sections),
+            "chip": lambda v: _markup(chip_html(v)), "qualifier": qualifier}
+
+
+def grade_summary_values(ctx, grades) -> dict:
+    """This page's rows of data/grades.yml (``page: depression.md`` matches docs/evidence/depression.md)."""
+    path = ctx.page_path.replace("\\", "/")
+    prefix = "docs/evidence/"
+    name = path[len(prefix):] if path.startswith(prefix) else None
+    rows = [r for r in grades if name is not None and r.page.split("#")[0] == name]
+    if not rows:
+        raise SiteError(ctx.page_path, ctx.line, f"grade-summary: no row of data/grades.yml has 'page: "
+                                                 f"{name or path}' (condition pages are under docs/evidence/)")
+    return {"rows": rows, "grades_url": ctx.link("evidence/grades")}
+
+
+def _arm(percent: float, exact: str, pid: str) -> dict:
+    freq = per_100(percent)
+    count = freq.count if freq.per == 100 else 0  # fewer than 1 in 100: no filled person
+    return {"freq": freq, "rects": icon_array(count), "exact": exact, "percent": percent}
+
+
+def _exact(arm, n_total: int | None) -> str:
+    pct = f"{arm.percent:g}%"
+    if arm.events is not None:
+        return f"{arm.events} of {arm.n} ({pct})"
+    return f"{pct} of {arm.n}" if arm.n else pct
+
+
+def trial_outcomes_values(ctx, outcomes) -> dict:
+    pid = f"people-{ctx.line}"
+    trials = []
+    for t in outcomes.trials:
+        arms = [{"name": a.name, **_arm(a.percent, _exact(a, t.n_total), pid)} for a in t.arms]
+        trials.append({"id": t.id, "trial": t.trial, "design": t.design, "population": t.population,
+                       "comparison": t.comparison, "outcome": t.outcome, "event": t.event, "timepoint": t.timepoint,
+                       "better": t.better, "note": t.note, "result": t.result, "cite": t.cite, "arms": arms,
+                       "people": t.people})
+    return {"trials": trials, "pid": pid}
+
+
+def side_effect_values(ctx, outcomes) -> dict:
+    """The label's common side effects: rows of data/adverse_effects.yml from ``label_harms.source`` whose rate
+    with esketamine is at least ``min_percent``. A selected row whose rates are not plain percentages, or a
+    source no row has, fails naming the line."""
+    from sitekit import datafiles  # the data-file reader, with the line of every value
+
+    harms_cfg = outcomes.label_harms
+    path, display = ctx.data("adverse_effects.yml")
+    rows, lines = datafiles.load(path, display)
+    pid = f"people-{ctx.line}"
+    harms, errors, matched = [], [], 0
+    for i, row in enumerate(rows if isinstance(rows, list) else []):
+        if not isinstance(row, dict) or str(row.get("source", "")).strip() != harms_cfg.source:
+            continue
+        matched += 1
+        active, control = percent_of(row.get("active", "")), percent_of(row.get("control", ""))
+        for key, value in (("active", active), ("control", control)):
+            if value is None:
+                errors.append(SiteError(display, lines.get((i, key)), f"row '{row.get('effect')}': '{key}' must "
+                                        "start with a percentage (e.g. \"41%\") to be drawn as people out of 100"))
+        if active is None or control is None or active < harms_cfg.min_percent:
+            continue
+        harms.append({"effect": str(row["effect"]).strip(), "cite": list(row.get("cite") or []), "arms": [
+            {"name": arm.name, **_arm(pct, text, pid)}
+            for arm, pct, text in zip(harms_cfg.arms, (active, control), (str(row["active"]), str(row["control"])))]})
+    if not matched:
+        out_path, out_display = ctx.data("outcomes.yml")
+        _, out_lines = datafiles.load(out_path, out_display)
+        errors.append(SiteError(out_display, out_lines.get(("label_harms", "source")),
+                                f"label_harms: no row of {display} has source '{harms_cfg.source}'"))
+    raise_all(errors)
+    if not harms:
+        raise SiteError(ctx.page_path, ctx.line, f"side-effect-icons: no side effect reaches "
+                                                 f"{harms_cfg.min_percent:g}% in {display}")
+    harms.sort(key=lambda h: -h["arms"][0]["percent"])
+    return {"harms": harms, "pid": pid, "arms": harms_cfg.arms, "min_percent": harms_cfg.min_percent,
+            "cite_keys": harms_cfg.cite, "depression_url": ctx.link("evidence/depression")}
