@@ -15,6 +15,8 @@
 #   make lock    re-resolve and re-hash requirements.txt from requirements.in
 
 PYTHON ?= python3
+# Where `make serve` listens (the README's address); override for a second server.
+DEV_ADDR ?= 127.0.0.1:8000
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
@@ -42,7 +44,7 @@ $(STAMP): requirements.txt
 	@touch $@
 
 serve: $(STAMP)
-	$(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8000
+	$(BIN)/mkdocs serve --strict --dev-addr $(DEV_ADDR)
 
 test: $(STAMP)
 	scripts/system-deps.sh

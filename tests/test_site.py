@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from html import escape as html_escape
 from html import unescape as html_unescape
 from html.parser import HTMLParser
 
@@ -172,11 +171,10 @@ def test_glossary_page_and_tooltips_come_from_one_file(site):
     terms = read_glossary(ROOT / "includes" / "abbreviations.md")
     assert len(glossary_entries(terms)) >= 40
     html = site.html("glossary/index.html")
-    shown = dict(re.findall(r'<dt id="[a-z0-9-]+">(.*?)</dt><dd>(.*?)</dd>', html))
+    shown = {html_unescape(t): html_unescape(d) for t, d in re.findall(r'<dt id="[a-z0-9-]+">(.*?)</dt><dd>(.*?)</dd>', html)}
     for term, definition in terms:
         folded = {k.lower(): v for k, v in shown.items()}
-        assert shown.get(html_escape(term)) == html_escape(definition) or \
-            folded.get(html_escape(term).lower()) == html_escape(definition), term
+        assert shown.get(term) == definition or folded.get(term.lower()) == definition, term
     page = site.html("what-is-ketamine/index.html")
     tooltips = dict((t, d) for d, t in re.findall(r'<abbr title="([^"]*)">([^<]+)</abbr>', page))
     assert tooltips, "abbreviations get tooltips"

@@ -36,7 +36,8 @@ def test_make_targets_exist():
     for target in ("serve", "test", "build", "lock", "bench"):
         assert re.search(rf"^{target}:", makefile, re.M), target
     assert "--require-hashes" in makefile
-    assert re.search(r"mkdocs serve[^\n]*--dev-addr 127\.0\.0\.1:8000", makefile)
+    assert re.search(r"mkdocs serve[^\n]*--dev-addr \$\(DEV_ADDR\)", makefile)
+    assert re.search(r"^DEV_ADDR \?= 127\.0\.0\.1:8000$", makefile, re.M)
 
 
 def test_every_locked_requirement_is_pinned_with_hashes():

@@ -2,27 +2,42 @@
 
 Why: numbers that appear in tables, timelines and figures must have exactly one
 source of truth (a data file where every value carries its citation), so they
-are generated at build time instead of typed twice. A generator returns one line
-of HTML, which keeps every later line number of the page unchanged for error
-messages; citations inside it (``[@key]``) are numbered by the citation hook
-like any other. An unknown generator name fails the build at that line.
+are generated at build time instead of typed twice.
+
+A generator is three things, each in one obvious place:
+
+- a **template**, ``overrides/generated/NAME.html`` (Jinja2, autoescaped): all
+  markup and all editorial text (captions, notes, headings);
+- a **schema** for its data file, in ``sitekit.schemas`` (pydantic), which
+  reports every problem as ``data/x.yml:LINE: message``;
+- a **registry line** below, naming the data file and the schema.
+
+The rendered template is folded into one line of HTML, which keeps every later
+line number of the page valid for error messages; citations inside it
+(``[@key]``) are numbered by the citation hook like any other. An unknown
+generator name fails the build at that line.
 """
 
 from __future__ import annotations
 
-import html
+import functools
 import math
 import posixpath
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
-from sitekit import datafiles, mdscan
+import jinja2
+from markupsafe import Markup
+
+from sitekit import datafiles, mdscan, schemas
 from sitekit.bibfile import EVIDENCE_TYPES
 from sitekit.errors import SiteError, line_of
 
 MARKER = re.compile(r"(?m)^[ \t]*<!-- generate: (?P<name>[a-z0-9-]+) -->[ \t]*$")
+TEMPLATES = Path(__file__).resolve().parents[2] / "generated"  # overrides/generated/
+TEMPLATES_DISPLAY = "overrides/generated"
 
 
 @dataclass
@@ -37,19 +52,28 @@ class Context:
         return self.root / "data" / name, f"data/{name}"
 
     def link(self, target_url: str) -> str:
-        """A link from this page to another page's URL (directory URLs)."""
-        return posixpath.relpath(target_url or ".", self.page_url or ".") + "/"
+        """A link from this page to another page's URL (directory URLs; an #anchor is kept)."""
+        target, hash_, anchor = target_url.partition("#")
+        return posixpath.relpath(target or ".", self.page_url or ".") + "/" + hash_ + anchor
 
 
-Generator = Callable[[Context], str]
-REGISTRY: dict[str, Generator] = {}
+@dataclass(frozen=True)
+class Generator:
+    """A registry entry: the template is ``NAME.html``; ``data`` is validated by ``schema``."""
+
+    data: str | None = None  # file under data/
+    schema: type | None = None  # its model in sitekit.schemas
+    extra: Callable[[Context, Any], dict] | None = None  # values computed in Python (geometry, other files)
 
 
-def generator(name: str):
-    def register(fn: Generator) -> Generator:
-        REGISTRY[name] = fn
-        return fn
-    return register
+def read(ctx: Context, gen: Generator) -> Any:
+    """The generator's data file, validated; a RootModel gives its list."""
+    if gen.data is None:
+        return None
+    path, display = ctx.data(gen.data)
+    model = datafiles.validate(gen.schema, path, display,
+                               {"bib_keys": ctx.bib_keys, "docs_dir": ctx.root / "docs"})
+    return getattr(model, "root", model)
 
 
 def expand(markdown: str, root: Path, page_path: str, offset: int, page_url: str = "",
@@ -60,36 +84,92 @@ def expand(markdown: str, root: Path, page_path: str, offset: int, page_url: str
     for m in MARKER.finditer(markdown):
         if m.start() in protected:
             continue
-        line = line_of(markdown, m.start()) + offset
-        fn = REGISTRY.get(m.group("name"))
-        if fn is None:
-            raise SiteError(page_path, line, f"unknown generator '{m.group('name')}'; "
-                                             f"known: {', '.join(sorted(REGISTRY))}")
-        generated = fn(Context(root, page_path, line, page_url, bib_keys))
-        if "\n" in generated:
-            raise SiteError(page_path, line, f"generator '{m.group('name')}' must return one line of HTML")
-        out += [markdown[last:m.start()], generated]
+        name, line = m.group("name"), line_of(markdown, m.start()) + offset
+        if name not in REGISTRY:
+            raise SiteError(page_path, line, f"unknown generator '{name}'; known: {', '.join(sorted(REGISTRY))}")
+        out += [markdown[last:m.start()], render(name, Context(root, page_path, line, page_url, bib_keys))]
         last = m.end()
     out.append(markdown[last:])
     return "".join(out)
 
 
+def render(name: str, ctx: Context) -> str:
+    """One generator's HTML, on one line."""
+    gen = REGISTRY[name]
+    data = read(ctx, gen)
+    values = {"data": data, "page": ctx, **(gen.extra(ctx, data) if gen.extra else {})}
+    try:
+        html = environment().get_template(f"{name}.html").render(values)
+    except jinja2.TemplateNotFound as exc:
+        raise SiteError(ctx.page_path, ctx.line, f"generator '{name}' has no template {TEMPLATES_DISPLAY}/{name}.html") from exc
+    except jinja2.TemplateSyntaxError as exc:
+        raise SiteError(f"{TEMPLATES_DISPLAY}/{exc.name or name + '.html'}", exc.lineno, exc.message or str(exc)) from exc
+    except jinja2.TemplateError as exc:
+        file, line = _template_line(exc, f"{name}.html")
+        raise SiteError(f"{TEMPLATES_DISPLAY}/{file}", line, str(exc)) from exc
+    return one_line(html)
+
+
+def _template_line(exc: Exception, file: str) -> tuple[str, int | None]:
+    """The template file and line a render error came from (Jinja rewrites the traceback to template lines)."""
+    tb, line = exc.__traceback__, None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.startswith(str(TEMPLATES)):
+            file, line = Path(tb.tb_frame.f_code.co_filename).name, tb.tb_lineno
+        tb = tb.tb_next
+    return file, line
+
+
+def one_line(html: str) -> str:
+    """Fold a rendered template onto one line.
+
+    A line break after a tag, or before a closing block tag, disappears; any other becomes one space (so
+    end a line with a word, not a tag, where a space must stay).
+    """
+    html = re.sub(r">[ \t]*\n\s*", ">", html.strip())
+    html = re.sub(r"\s+(</(?:td|th|li|p|dd|dt|caption|figcaption|desc|text)>)", r"\1", html)  # no space before a closing block
+    return re.sub(r"\s*\n\s*", " ", html)
+
+
+# --- the template environment -----------------------------------------------------
+
+def cite(keys) -> str:
+    """``[@a; @b]``: the citation hook numbers it like any citation in the page."""
+    return "[" + "; ".join(f"@{k}" for k in keys) + "]" if keys else ""
+
+
+_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"]
+
+
+def human_date(date: str) -> str:
+    parts = date.split("-")
+    if len(parts) == 1:
+        return parts[0]
+    month = _MONTHS[int(parts[1]) - 1]
+    return f"{month} {parts[0]}" if len(parts) == 2 else f"{int(parts[2])} {month} {parts[0]}"
+
+
+def number(value: float) -> str:
+    """12.0 -> '12', 0.5 -> '0.5'."""
+    return f"{value:g}"
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+@functools.lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.globals.update(cite=cite)
+    env.filters.update(human_date=human_date, number=number, slug=slug)
+    return env
+
+
 # ---------------------------------------------------------------------------
-# Generators that need no data file
-
-
-@generator("evidence-types")
-def evidence_types(ctx: Context) -> str:
-    """Legend of the evidence badges, straight from the validator's own table."""
-    rows = "".join(
-        f'<tr id="{key}"><td><span class="evidence-badge evidence-{key}">{html.escape(label)}</span></td>'
-        f"<td><code>{key}</code></td><td>{html.escape(text)}</td></tr>"
-        for key, (label, text) in EVIDENCE_TYPES.items()
-    )
-    return ('<table class="evidence-legend"><thead><tr><th scope="col">Badge</th>'
-            '<th scope="col">Value in references.bib</th><th scope="col">Meaning</th></tr></thead>'
-            f"<tbody>{rows}</tbody></table>")
-
+# Values computed in Python for some templates (no editorial text here)
 
 # Glossary: the abbreviations file that pymdownx.snippets appends to every page
 # (abbr tooltips) is also the glossary's only source, so the two cannot differ.
@@ -103,7 +183,7 @@ def read_glossary(path: Path, display: str = GLOSSARY_FILE) -> list[tuple[str, s
     terms, seen = [], {}
     text = path.read_text(encoding="utf-8")
     in_comment, previous_was_term = False, 0
-    for number, line in enumerate(text.split("\n"), start=1):
+    for number_, line in enumerate(text.split("\n"), start=1):
         stripped = line.strip()
         if in_comment or stripped.startswith("<!--"):
             in_comment = "-->" not in stripped
@@ -113,22 +193,18 @@ def read_glossary(path: Path, display: str = GLOSSARY_FILE) -> list[tuple[str, s
             continue
         if previous_was_term >= MAX_BLOCK:
             # One Markdown block holding hundreds of definitions makes every page's build quadratic.
-            raise SiteError(display, number, f"more than {MAX_BLOCK} definitions in one paragraph: add a blank line "
-                                             "(one paragraph per letter)")
+            raise SiteError(display, number_, f"more than {MAX_BLOCK} definitions in one paragraph: add a blank line "
+                                              "(one paragraph per letter)")
         previous_was_term += 1
         m = _ABBR.match(stripped)
         if not m:
-            raise SiteError(display, number, "expected '*[TERM]: definition'")
+            raise SiteError(display, number_, "expected '*[TERM]: definition'")
         term = m.group("term")
         if term in seen:
-            raise SiteError(display, number, f"'{term}' is already defined on line {seen[term]}")
-        seen[term] = number
+            raise SiteError(display, number_, f"'{term}' is already defined on line {seen[term]}")
+        seen[term] = number_
         terms.append((term, m.group("definition").strip()))
     return terms
-
-
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
 def glossary_entries(terms: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -145,89 +221,16 @@ def glossary_entries(terms: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return sorted(entries, key=lambda t: (t[0].lower(), t[0]))
 
 
-@generator("glossary")
-def glossary(ctx: Context) -> str:
-    items = "".join(
-        f'<dt id="{slug(term)}">{html.escape(term)}</dt><dd>{html.escape(definition)}</dd>'
-        for term, definition in glossary_entries(read_glossary(ctx.root / GLOSSARY_FILE))
-    )
-    return f'<dl class="glossary">{items}</dl>'
+def _glossary(ctx: Context, _data) -> dict:
+    return {"entries": glossary_entries(read_glossary(ctx.root / GLOSSARY_FILE))}
 
 
-# ---------------------------------------------------------------------------
-# Data-driven generators. Citations are written as [@key; ...] inside the HTML
-# so the citation hook numbers them with the rest of the page.
-
-def cite(keys: list[str]) -> str:
-    return "[" + "; ".join(f"@{k}" for k in keys) + "]" if keys else ""
-
-
-def e(text: str) -> str:
-    return html.escape(str(text), quote=True)
-
-
-_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"]
-
-
-def human_date(date: str) -> str:
-    parts = date.split("-")
-    if len(parts) == 1:
-        return parts[0]
-    month = _MONTHS[int(parts[1]) - 1]
-    return f"{month} {parts[0]}" if len(parts) == 2 else f"{int(parts[2])} {month} {parts[0]}"
-
-
-@generator("timeline")
-def timeline(ctx: Context) -> str:
-    events = datafiles.timeline(*ctx.data("timeline.yml"), ctx.bib_keys)
-    items = "".join(
-        f'<li class="timeline-event"><time class="timeline-date" datetime="{e(ev.date)}">{e(human_date(ev.date))}</time>'
-        f'<div class="timeline-body"><p class="timeline-title"><strong>{e(ev.title)}</strong></p>'
-        f"<p>{e(ev.text)} {cite(ev.cite)}</p></div></li>"
-        for ev in events
-    )
-    return f'<ol class="timeline" aria-label="Timeline of ketamine, {len(events)} events">{items}</ol>'
-
-
-def _range(v: datafiles.Value, unit: str) -> str:
-    if v.unknown:
-        return '<span class="unknown">No verified data</span>'
-    low = f"{v.low:g}"
-    text = low if v.low == v.high else f"{low}–{v.high:g}"
-    note = f' <span class="value-note">({e(v.note)})</span>' if v.note else ""
-    return f"{text}{unit}{note} {cite(v.cite)}"
-
-
-def _text(v: datafiles.Value) -> str:
-    if v.unknown:
-        return '<span class="unknown">No verified data</span>'
-    return f"{e(v.text)} {cite(v.cite)}"
-
-
-@generator("routes-table")
-def routes_table(ctx: Context) -> str:
-    routes = datafiles.routes(*ctx.data("routes.yml"), ctx.bib_keys)
-    head = ("<thead><tr><th scope=\"col\">Route</th><th scope=\"col\">Bioavailability</th>"
-            "<th scope=\"col\">Time to peak</th><th scope=\"col\">Onset</th><th scope=\"col\">Duration</th>"
-            "<th scope=\"col\">Where it is used</th><th scope=\"col\">Evidence for depression</th></tr></thead>")
-    rows = "".join(
-        f'<tr id="route-{e(r.id)}"><th scope="row">{e(r.name)}</th>'
-        f"<td>{_range(r.values['bioavailability_pct'], '%')}</td><td>{_range(r.values['tmax_min'], ' min')}</td>"
-        f"<td>{_text(r.values['onset'])}</td><td>{_text(r.values['duration'])}</td>"
-        f"<td>{_text(r.values['settings'])}</td><td>{_text(r.values['depression_evidence'])}</td></tr>"
-        for r in routes
-    )
-    return (f'<div class="data-table"><table class="routes-table"><caption>Ketamine by route of administration. '
-            f"Every value is cited; ranges show disagreement between studies.</caption>{head}<tbody>{rows}"
-            "</tbody></table></div>")
-
-
-# The figure: an illustrative shape, C(t) = F * x * exp(1 - x) with x = t / Tmax, which
-# peaks at the cited time to peak with a height equal to the cited bioavailability.
-# The decline after the peak is schematic (no verified elimination half-life is used).
+# The routes figure: an illustrative shape, C(t) = F * x * exp(1 - x) with x = t / Tmax,
+# which peaks at the cited time to peak with a height equal to the cited bioavailability
+# (midpoints of the ranges). The decline after the peak is schematic.
 FIG_W, LEFT, RIGHT, TOP, BOTTOM = 720, 64, 700, 28, 330
 T_MAX_MIN = 240
+LEGEND_ROW = 22
 
 
 def route_curve(f_pct: float, tmax: float, steps: int = 96) -> list[tuple[float, float]]:
@@ -244,107 +247,59 @@ def _xy(t: float, c: float) -> tuple[float, float]:
     return (LEFT + (RIGHT - LEFT) * t / T_MAX_MIN, BOTTOM - (BOTTOM - TOP) * c / 100)
 
 
-@generator("routes-figure")
-def routes_figure(ctx: Context) -> str:
-    routes = datafiles.routes(*ctx.data("routes.yml"), ctx.bib_keys)
-    shown = [r for r in routes if not r.values["bioavailability_pct"].unknown and not r.values["tmax_min"].unknown]
-    hidden = [r.name for r in routes if r not in shown]
-    height = BOTTOM + 64 + 22 * len(shown)  # room for the legend below the plot
-    parts = [f'<svg class="routes-figure" viewBox="0 0 {FIG_W} {height}" role="img" '
-             'aria-labelledby="routes-fig-title routes-fig-desc" xmlns="http://www.w3.org/2000/svg">',
-             '<title id="routes-fig-title">Illustrative relative blood concentration of ketamine over time, by route</title>']
-    desc = "; ".join(
-        f"{r.name}: peak about {midpoint(r.values['tmax_min']):g} minutes, height about "
-        f"{midpoint(r.values['bioavailability_pct']):g} percent of the intravenous peak" for r in shown)
-    parts.append(f'<desc id="routes-fig-desc">Schematic curves, not measured data. {e(desc)}.</desc>')
-    for c in (0, 25, 50, 75, 100):  # grid and y labels
-        x0, y = _xy(0, c)
-        parts.append(f'<line class="grid" x1="{LEFT}" y1="{y:.1f}" x2="{RIGHT}" y2="{y:.1f}"/>'
-                     f'<text class="tick" x="{LEFT - 8}" y="{y + 4:.1f}" text-anchor="end">{c}</text>')
-    for t in range(0, T_MAX_MIN + 1, 30):
-        x, y = _xy(t, 0)
-        parts.append(f'<text class="tick" x="{x:.1f}" y="{BOTTOM + 18}" text-anchor="middle">{t}</text>')
-    parts.append(f'<line class="axis" x1="{LEFT}" y1="{BOTTOM}" x2="{RIGHT}" y2="{BOTTOM}"/>'
-                 f'<line class="axis" x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{BOTTOM}"/>'
-                 f'<text class="label" x="{(LEFT + RIGHT) / 2}" y="{BOTTOM + 40}" text-anchor="middle">'
-                 "Minutes after the start of dosing</text>"
-                 f'<text class="label" transform="translate(16 {(TOP + BOTTOM) / 2}) rotate(-90)" text-anchor="middle">'
-                 "Relative concentration (IV peak = 100)</text>")
+def drawable(route: schemas.Route) -> bool:
+    return not route.bioavailability_pct.unknown and not route.tmax_min.unknown
+
+
+def _routes_figure(ctx: Context, routes: schemas.Routes) -> dict:
+    shown = [r for r in routes.routes if drawable(r)]
+    curves = []
     for i, r in enumerate(shown):
-        f, tmax = midpoint(r.values["bioavailability_pct"]), midpoint(r.values["tmax_min"])
+        f, tmax = r.bioavailability_pct.midpoint, r.tmax_min.midpoint
         d = " ".join(("M" if j == 0 else "L") + "{:.1f} {:.1f}".format(*_xy(t, c))
                      for j, (t, c) in enumerate(route_curve(f, tmax)))
-        parts.append(f'<path class="curve curve-{i % 8}" d="{d}"><title>{e(r.name)}</title></path>')
-        ly = BOTTOM + 70 + 22 * i
-        parts.append(f'<line class="curve curve-{i % 8}" x1="{LEFT}" y1="{ly - 5}" x2="{LEFT + 40}" y2="{ly - 5}"/>'
-                     f'<text class="legend" x="{LEFT + 50}" y="{ly}">{e(r.name)}</text>')
-    parts.append("</svg>")
-    missing = (f" Not shown, because no verified bioavailability or time to peak was found: {e(', '.join(hidden))}."
-               if hidden else "")
-    caption = ("<figcaption><strong>Illustrative model, not dosing guidance.</strong> Each curve peaks at the "
-               "midpoint of the cited time to peak, at a height equal to the midpoint of the cited bioavailability "
-               "(intravenous = 100). The shape after the peak is schematic, not modelled from data, and real "
-               "concentrations vary widely between people and doses. The table above is the data behind this "
-               f"figure, with its sources.{missing}</figcaption>")
-    return f'<figure class="routes-figure-wrap">{"".join(parts)}{caption}</figure>'
+        curves.append({"route": r, "d": d, "style": i % 8, "peak_pct": f, "peak_min": tmax,
+                       "legend_y": BOTTOM + 70 + LEGEND_ROW * i})
+    return {
+        "shown": shown, "hidden": [r for r in routes.routes if not drawable(r)], "curves": curves,
+        "width": FIG_W, "height": BOTTOM + 64 + LEGEND_ROW * len(shown),
+        "left": LEFT, "right": RIGHT, "top": TOP, "bottom": BOTTOM,
+        "y_ticks": [(c, _xy(0, c)[1]) for c in (0, 25, 50, 75, 100)],
+        "x_ticks": [(t, _xy(t, 0)[0]) for t in range(0, T_MAX_MIN + 1, 30)],
+    }
 
 
-def midpoint(v: datafiles.Value) -> float:
-    return (v.low + v.high) / 2
+def _evidence_types(ctx: Context, _data) -> dict:
+    return {"types": EVIDENCE_TYPES}
 
 
-@generator("adverse-effects-table")
-def adverse_effects_table(ctx: Context) -> str:
-    rows = datafiles.adverse_effects(*ctx.data("adverse_effects.yml"), ctx.bib_keys)
-    body = "".join(
-        f'<tr><th scope="row">{e(r.effect)}</th><td>{e(r.source)} {cite(r.cite)}</td>'
-        f"<td>{e(r.active)}</td><td>{e(r.control)}</td></tr>"
-        for r in rows
-    )
-    return ('<div class="data-table"><table class="effects-table"><caption>Reported rates of adverse effects. '
-            "Each row is one effect in one source; rates from different sources are not directly comparable."
-            '</caption><thead><tr><th scope="col">Effect</th><th scope="col">Treatment, population and source</th>'
-            '<th scope="col">With ketamine or esketamine</th><th scope="col">Comparison group</th></tr></thead>'
-            f"<tbody>{body}</tbody></table></div>")
+def _diagram(rel: str) -> Callable[[Context, Any], dict]:
+    """A hand-drawn SVG under docs/, checked and inlined (so it follows the colour scheme)."""
+    def extra(ctx: Context, _data) -> dict:
+        path = ctx.root / rel
+        if not path.exists():
+            raise SiteError(ctx.page_path, ctx.line, f"diagram {rel} not found")
+        svg = re.sub(r"<\?xml[^>]*\?>", "", path.read_text(encoding="utf-8"))
+        if re.search(r"<script|\shref=\"https?:|xlink:href=\"https?:|@import", svg):
+            raise SiteError(rel, None, "diagrams must be self-contained: no scripts or external resources")
+        if not re.search(r"<svg[^>]*\brole=\"img\"", svg) or "<title" not in svg or "<desc" not in svg:
+            raise SiteError(rel, None, 'diagrams need role="img", a <title> and a <desc> (text alternative)')
+        svg = " ".join(re.sub(r">\s+<", "><", svg.strip()).split())
+        return {"svg": Markup(svg), "href": ctx.link(posixpath.dirname(rel.removeprefix("docs/"))).rstrip("/")
+                + "/" + posixpath.basename(rel)}
+    return extra
 
 
-@generator("evidence-grades")
-def evidence_grades(ctx: Context) -> str:
-    rows = datafiles.grades(*ctx.data("grades.yml"), ctx.bib_keys, ctx.root / "docs")
-    body = []
-    for r in rows:
-        page, _, anchor = r.page.partition("#")
-        url = ctx.link("evidence/" + page.removesuffix(".md").removesuffix("index").rstrip("/")) + (
-            f"#{anchor}" if anchor else "")
-        body.append(f'<tr><th scope="row"><a href="{e(url)}">{e(r.condition)}</a></th>'
-                    f'<td><span class="grade grade-{r.grade}">{r.grade}</span> {datafiles.GRADES[r.grade]}</td>'
-                    f"<td>{e(r.summary)} {cite(r.cite)}</td></tr>")
-    return ('<div class="data-table"><table class="grades-table"><caption>Evidence grade by condition '
-            "(see how grades are assigned)</caption><thead><tr><th scope=\"col\">Condition</th>"
-            '<th scope="col">Grade</th><th scope="col">Summary</th></tr></thead>'
-            f"<tbody>{''.join(body)}</tbody></table></div>")
+# ---------------------------------------------------------------------------
+# The registry: one line per generator (its template is overrides/generated/NAME.html).
 
-
-DIAGRAMS = {"mechanism-diagram": "docs/assets/diagrams/mechanism.svg"}
-
-
-def _inline_svg(ctx: Context, rel: str) -> str:
-    path = ctx.root / rel
-    if not path.exists():
-        raise SiteError(ctx.page_path, ctx.line, f"diagram {rel} not found")
-    svg = re.sub(r"<\?xml[^>]*\?>", "", path.read_text(encoding="utf-8"))
-    if re.search(r"<script|\shref=\"https?:|xlink:href=\"https?:|@import", svg):
-        raise SiteError(rel, None, "diagrams must be self-contained: no scripts or external resources")
-    if not re.search(r"<svg[^>]*\brole=\"img\"", svg) or "<title" not in svg or "<desc" not in svg:
-        raise SiteError(rel, None, 'diagrams need role="img", a <title> and a <desc> (text alternative)')
-    svg = re.sub(r">\s+<", "><", svg.strip())
-    return " ".join(svg.split())
-
-
-@generator("mechanism-diagram")
-def mechanism_diagram(ctx: Context) -> str:
-    rel = DIAGRAMS["mechanism-diagram"]
-    link = ctx.link("assets/diagrams").rstrip("/") + "/mechanism.svg"
-    return (f'<figure class="diagram">{_inline_svg(ctx, rel)}<figcaption>Proposed chain of events for ketamine\'s '
-            "antidepressant effect. Solid outline: established (receptor and cell studies); dashed outline: proposed, mostly from "
-            f'animal studies. <a href="{link}">Open the diagram on its own</a>.</figcaption></figure>')
+REGISTRY: dict[str, Generator] = {
+    "timeline": Generator("timeline.yml", schemas.Timeline),
+    "routes-table": Generator("routes.yml", schemas.Routes),
+    "routes-figure": Generator("routes.yml", schemas.Routes, _routes_figure),
+    "adverse-effects-table": Generator("adverse_effects.yml", schemas.AdverseEffects),
+    "evidence-grades": Generator("grades.yml", schemas.Grades),
+    "evidence-types": Generator(extra=_evidence_types),
+    "glossary": Generator(extra=_glossary),
+    "mechanism-diagram": Generator(extra=_diagram("docs/assets/diagrams/mechanism.svg")),
+}
