@@ -36,7 +36,7 @@ def test_evidence_grade_sits_right_under_key_points(tab, base_url, path):
     text = " ".join(summary.inner_text().split())
     for row in (r for r in GRADES if "evidence/" + r["page"].split("#")[0].removesuffix(".md") + "/" == path):
         assert f"{row['grade']} {('Established', 'Promising', 'Preliminary', 'Insufficient')['ABCD'.index(row['grade'])]}" \
-               f" for {row['condition']}" in text, (path, row["condition"], text)
+               f": {row['condition']}" in text, (path, row["condition"], text)
         assert f"{row['grade']} means:" in text
     # on a laptop screen it is on the first screen, before the first section heading
     top = summary.bounding_box()["y"]

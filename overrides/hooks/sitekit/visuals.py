@@ -175,11 +175,13 @@ def icon_svg(key: str) -> str:
 
 
 def chip_html(v: Verdict, label: bool = False) -> str:
-    """One line of inline HTML: the verdict chip, then the rest of the verdict as written."""
+    """One line of inline HTML: the verdict chip (icon and word); with ``label``, the bold 'Verdict:' before it
+    and the rest of the verdict as written after it (the body of the claims page)."""
     chip = f'<span class="verdict verdict-{v.key}">{icon_svg(v.key)}{v.word}</span>'
-    lead = '<strong class="verdict-label">Verdict:</strong> ' if label else ""
-    rest = v.rest.replace("<", "&lt;")
-    return f"{lead}{chip}<strong>{rest}</strong>" if label and rest else lead + chip + rest
+    if not label:
+        return chip
+    rest = v.rest.replace("&", "&amp;").replace("<", "&lt;")
+    return f'<strong class="verdict-label">Verdict:</strong> {chip}' + (f"<strong>{rest}</strong>" if rest else "")
 
 
 # ---------------------------------------------------------------------------
@@ -326,7 +328,7 @@ def side_effect_values(ctx, outcomes) -> dict:
             continue
         harms.append({"effect": str(row["effect"]).strip(), "cite": list(row.get("cite") or []), "arms": [
             {"name": arm.name, **_arm(pct, text, pid)}
-            for arm, pct, text in zip(harms_cfg.arms, (active, control), (str(row["active"]), str(row["control"])))]})
+            for arm, pct, text in zip(harms_cfg.arms, (active, control), (f"{active:g}%", f"{control:g}%"))]})
     if not matched:
         out_path, out_display = ctx.data("outcomes.yml")
         _, out_lines = datafiles.load(out_path, out_display)
