@@ -55,7 +55,7 @@ def test_claims_page_opens_with_a_summary_of_every_verdict(tab, base_url):
     assert table.count() == 1, "no summary table on the claims page"
     assert table.bounding_box()["y"] < page.locator("article h3").first.bounding_box()["y"], "summary not at the top"
     links = table.locator("td a").evaluate_all("as => as.map(a => a.getAttribute('href'))")
-    assert [h.removeprefix("#") for h in links] == claims, "the summary must list every claim, in order"
+    assert [h.split("#", 1)[1] for h in links] == claims, "the summary must list every claim, in order"
     chips = table.locator(".verdict")
     assert chips.count() == len(claims)
     # follow one link: the page scrolls to that claim
