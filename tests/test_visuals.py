@@ -449,3 +449,13 @@ def test_real_diagrams_are_inlined_with_text_alternatives(site):
     assert '<div class="diagram-wide"><svg' in mechanism and '<div class="diagram-compact"><svg' in mechanism
     ids = re.findall(r'\sid="([^"]+)"', mechanism)
     assert len(ids) == len(set(ids))  # the two versions share no id
+
+
+def test_print_edition_keeps_every_svg_reference(site):
+    """The printable edition prefixes every id with its chapter; url(#id) references (arrowheads, the icon
+    arrays' people) must follow, or the PDF loses them."""
+    html = site.html("print/index.html")
+    ids = set(re.findall(r'\sid="([^"]+)"', html))
+    refs = re.findall(r'="url\(#([^)]+)\)"', html)
+    assert any("people" in r for r in refs) and any("arrow" in r for r in refs)
+    assert not sorted({r for r in refs if r not in ids})
