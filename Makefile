@@ -6,7 +6,7 @@
 #   make test    every test (builds the site strictly, checks it, browser checks)
 #   make build   strict build into site/ (includes the printable edition, site/print/)
 #   make pdf     strict build, then the printable edition as site/ketamine-explained.pdf
-#   make links   check every external URL (site + references.bib): retries, cache, links-ignore.yml
+#   make links   check every external URL (site + references.bib) with lychee: .lychee.toml, .lycheeignore
 #   make readability  reading grade of every page's key points (reports/readability.md; fails over grade 9)
 #   make html-check  W3C HTML validity of every built page (vnu)
 #   make lighthouse  Lighthouse on three pages; writes reports/lighthouse.{json,md}
@@ -82,4 +82,4 @@ lock: $(STAMP)
 	  --no-emit-index-url --no-emit-find-links --output-file requirements.txt requirements.in
 
 clean:
-	rm -rf site .cache
+	rm -rf site .cache .lycheecache

@@ -67,6 +67,7 @@ SUITE = {
     "make lock": "tests/test_install.py",  # needs the network; test_lock_command_matches_the_lock below
     "scripts/system-deps.sh": "tests",  # what make test runs first (Debian packages, npm ci)
     "mkdocs serve": "tests/test_tooling.py",  # what make serve runs; also test_make_serve_serves_the_site below
+    ".venv/bin/ruff check .": "tests/test_tooling.py",  # test_ruff_finds_nothing runs it on the repository
 }
 NEGATIVE = {"mkdocs build -q --strict": "tests/test_tooling.py::test_quiet_mode_hides_strict_warnings"}
 PYTEST_FILE = re.compile(r"^\.venv/bin/python -m pytest (tests/\S+\.py)$")

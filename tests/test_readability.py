@@ -66,7 +66,7 @@ def test_jargon_key_points_fail_and_plain_ones_pass(tmp_path):
     # front matter (6 lines) + a blank line: the Key points opener is line 8
     assert problem.startswith(f"docs/safety/jargon.md:8: key points read at grade {jargon.grade:.1f} (limit 9)")
     worst_grade, worst = jargon.worst
-    assert worst == max(zip(jargon.point_grades, jargon.points))[1]
+    assert worst == max(zip(jargon.point_grades, jargon.points, strict=True))[1]
     assert f"hardest point (grade {worst_grade:.1f}): {worst!r}" in problem
     assert [g.path for g in readability.site_grades(docs)] == ["docs/safety/jargon.md", "docs/index.md"]  # hardest first
 

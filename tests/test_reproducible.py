@@ -50,14 +50,14 @@ def _hint(rel: str, a: bytes, b: bytes) -> str:
     try:
         la, lb = a.decode("utf-8").splitlines(), b.decode("utf-8").splitlines()
     except UnicodeDecodeError:
-        i = next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+        i = next((k for k, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
         return f"binary files differ from byte {i} (sizes {len(a)} and {len(b)})"
     changed = [k for k in range(max(len(la), len(lb))) if k >= min(len(la), len(lb)) or la[k] != lb[k]]
     if not changed:
         return "only line endings or a final newline differ"
     k = changed[0]
     x, y = (la[k] if k < len(la) else ""), (lb[k] if k < len(lb) else "")
-    col = next((c for c, (p, q) in enumerate(zip(x, y)) if p != q), min(len(x), len(y)))
+    col = next((c for c, (p, q) in enumerate(zip(x, y, strict=False)) if p != q), min(len(x), len(y)))
     start = max(0, col - 60)
     return (f"text differs on {len(changed)} line(s), first at line {k + 1}, column {col + 1}:\n"
             f"    - {x[start:col + 60]}\n    + {y[start:col + 60]}")
@@ -156,7 +156,7 @@ def test_sitemap_is_dated_by_review_not_by_build(tiny, tmp_path, monkeypatch):
     assert re.findall(r"<lastmod>(.*?)</lastmod>", sitemap) == ["2026-01-01", "2026-03-05"]
     gz = (second.site / "sitemap.xml.gz").read_bytes()
     assert gzip.decompress(gz).decode("utf-8") == sitemap
-    newest = dt.datetime(2026, 3, 5, tzinfo=dt.timezone.utc).timestamp()
+    newest = dt.datetime(2026, 3, 5, tzinfo=dt.UTC).timestamp()
     assert struct.unpack("<I", gz[4:8])[0] == newest  # the gzip timestamp is the newest review
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
+from pathlib import Path
 
 import yaml
 
@@ -131,10 +133,58 @@ def test_serve_command_shows_the_site(tmp_path):
                     break
             except OSError:
                 if proc.poll() is not None:
-                    raise AssertionError(proc.stdout.read())
+                    raise AssertionError(proc.stdout.read()) from None
                 time.sleep(0.5)
         assert "<title>What is ketamine? - Ketamine Explained</title>" in html
         assert "livereload" in html  # live reload is injected by the dev server
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_ruff_finds_nothing():
+    """`ruff check` with the rules in pyproject.toml ([tool.ruff.lint]) passes on the whole repository."""
+    ruff = Path(sys.executable).parent / "ruff"
+    assert ruff.exists(), "ruff is in requirements.txt"
+    proc = subprocess.run([str(ruff), "check", "--no-cache", "--output-format", "concise", str(ROOT)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, ("ruff check found problems (fix them, or explain an ignore in pyproject.toml):\n"
+                                  + proc.stdout + proc.stderr)
+
+
+def test_no_theme_template_is_copied():
+    """Block overrides, never copied theme partials: a copy silently drops the theme's fixes on upgrade.
+
+    Only main.html (the block overrides) and 404.html (which extends it) may share a name with a
+    Material template; every other file in overrides/ must be the project's own.
+    """
+    import material
+
+    theme = Path(material.__file__).parent / "templates"
+    shadowed = sorted(p.relative_to(ROOT / "overrides").as_posix() for p in (ROOT / "overrides").rglob("*.html")
+                      if (theme / p.relative_to(ROOT / "overrides")).exists())
+    assert shadowed == ["404.html", "main.html"], f"copied theme templates: {shadowed}; use a block in main.html"
+
+
+def test_repository_link_makes_no_github_api_call(site):
+    """Material's repository widget (data-md-component="source") asks api.github.com for stars on every page;
+    main.html's header and site_nav blocks drop that attribute, leaving a plain link."""
+    for name in ("index.html", "404.html", "safety/index.html"):
+        html = site.html(name)
+        assert html.count('class="md-source"') == 2, name  # header and navigation drawer
+        assert 'data-md-component="source"' not in html, name
+
+
+def test_files_named_in_comments_exist():
+    """A comment that points at a test or script must point at one that exists (mkdocs.yml once named a
+    tests/test_strict.py that never did)."""
+    for name in ("mkdocs.yml", "Makefile", "pyproject.toml", ".lychee.toml", "requirements.in"):
+        path = ROOT / name
+        if not path.exists():
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            for ref in re.findall(r"((?:tests|scripts)/[\w/]+\.(?:py|sh))(?:::(\w+))?", line):
+                file, function = ref
+                assert (ROOT / file).exists(), f"{name}:{number}: {file} does not exist"
+                if function:
+                    assert f"def {function}(" in (ROOT / file).read_text(encoding="utf-8"), f"{name}:{number}: {file}::{function}"

@@ -9,6 +9,7 @@ both colour schemes.
 Uses the fixtures of tests/test_browser.py (the site served on 127.0.0.1; nothing leaves the machine).
 """
 
+# ruff: noqa: F811  (pytest fixtures imported from test_browser are redefined as arguments)
 from __future__ import annotations
 
 import re

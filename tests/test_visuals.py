@@ -137,7 +137,7 @@ def test_real_claims_page_shows_every_verdict_as_a_chip(site):
     chips = re.findall(r'<strong class="verdict-label">Verdict:</strong> <span class="verdict verdict-(\w+)">'
                        r'<svg class="verdict-icon".*?</svg>([^<]+)</span>', html)
     assert len(chips) == len(words)
-    for (key, word), written in zip(chips, words):
+    for (key, word), written in zip(chips, words, strict=True):
         assert written.startswith(word) and visuals.VERDICTS[key] == word
 
 
@@ -419,7 +419,7 @@ def test_real_trial_outcomes_match_their_data_file(site):
     arrays = _arrays(html)
     expected = [(arm, t) for t in data["trials"] for arm in t.get("arms", [])]
     assert len(arrays) == len(expected)
-    for (label, drawn), (arm, trial) in zip(arrays, expected):
+    for (label, drawn), (arm, _trial) in zip(arrays, expected, strict=True):
         freq = visuals.per_100(arm["percent"])
         assert label.lower().startswith(f"{freq} people in the {arm['name']} group".lower()), label
         assert drawn == freq.count
@@ -437,7 +437,7 @@ def test_real_side_effect_arrays_match_the_label_rows(site):
     assert len(arrays) == 2 * len(rows)
     for row in rows:
         for pct, (label, drawn) in zip((visuals.percent_of(row["active"]), visuals.percent_of(row["control"])),
-                                       [a for a in arrays if a[0].startswith(row["effect"] + ":")]):
+                                       [a for a in arrays if a[0].startswith(row["effect"] + ":")], strict=True):
             assert drawn == visuals.per_100(pct).count and f": {visuals.per_100(pct)} people" in label
 
 

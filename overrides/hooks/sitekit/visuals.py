@@ -328,7 +328,8 @@ def side_effect_values(ctx, outcomes) -> dict:
             continue
         harms.append({"effect": str(row["effect"]).strip(), "cite": list(row.get("cite") or []), "arms": [
             {"name": arm.name, **_arm(pct, text, pid)}
-            for arm, pct, text in zip(harms_cfg.arms, (active, control), (f"{active:g}%", f"{control:g}%"))]})
+            for arm, pct, text in zip(harms_cfg.arms, (active, control), (f"{active:g}%", f"{control:g}%"),
+                                      strict=True)]})
     if not matched:
         out_path, out_display = ctx.data("outcomes.yml")
         _, out_lines = datafiles.load(out_path, out_display)
