@@ -459,3 +459,23 @@ def test_print_edition_keeps_every_svg_reference(site):
     refs = re.findall(r'="url\(#([^)]+)\)"', html)
     assert any("people" in r for r in refs) and any("arrow" in r for r in refs)
     assert not sorted({r for r in refs if r not in ids})
+
+
+FACTS = textwrap.dedent("""\
+    trial_a_result:
+      text: In Trial A, 27.1% of people given the drug were in remission, against 17.6% with the control
+      cite: [smith2020ketamine]
+      checked: 2026-12-06
+    """)
+
+
+def test_a_trial_result_stated_in_a_fact_must_agree_with_it(tiny):
+    linked = OUTCOMES.replace("    cite: [smith2020ketamine]", "    fact: trial_a_result\n    cite: [smith2020ketamine]")
+    build = tiny({"index.md": with_marker("trial-outcomes")},
+                 files={"data/outcomes.yml": linked, "data/facts.yml": FACTS})
+    assert build.ok, build.output
+    line = linked.split("\n").index("    fact: trial_a_result") + 1
+    fails_with(tiny({"index.md": with_marker("trial-outcomes")},
+                    files={"data/outcomes.yml": linked, "data/facts.yml": FACTS.replace("27.1%", "28.1%")}),
+               rf"data/outcomes\.yml:{line}: trial trial-a: 27\.1% not in the text of fact 'trial_a_result' "
+               r"\(data/facts\.yml:1\)")

@@ -337,6 +337,8 @@ class Trial(Record):
     n_total: Annotated[int, Field(ge=1)] | None = None
     arms: list[Arm] = []
     result: Note = ""
+    fact: Annotated[Note, Field(description=(
+        "the data/facts.yml entry that states the same result in words; the build checks they agree"))] = ""
     cite: Cites
 
     @model_validator(mode="after")

@@ -292,7 +292,36 @@ def _exact(arm, n_total: int | None) -> str:
     return f"{pct} of {arm.n}" if arm.n else pct
 
 
+def check_facts(ctx, outcomes) -> None:
+    """A trial whose result is also stated in words in data/facts.yml (``fact: NAME``) must agree with it: every
+    group's percentage appears in the fact's text and the fact cites the trial's record. Two places, one truth."""
+    from sitekit import datafiles, facts as factsmod
+
+    named = [(i, t) for i, t in enumerate(outcomes.trials) if t.fact]
+    if not named:
+        return
+    known = factsmod.load(ctx.root / "data" / "facts.yml")
+    path, display = ctx.data("outcomes.yml")
+    _, lines = datafiles.load(path, display)
+    errors = []
+    for i, t in named:
+        where = lines.get(("trials", i, "fact"))
+        fact = known.get(t.fact)
+        if fact is None:
+            errors.append(SiteError(display, where, f"trial {t.id}: no fact '{t.fact}' in data/facts.yml"))
+            continue
+        missing = [f"{a.percent:g}%" for a in t.arms if f"{a.percent:g}%" not in fact.text]
+        if missing:
+            errors.append(SiteError(display, where, f"trial {t.id}: {', '.join(missing)} not in the text of fact "
+                                                    f"'{t.fact}' (data/facts.yml:{fact.line}); make them agree"))
+        if not set(t.cite) <= set(fact.cite):
+            errors.append(SiteError(display, where, f"trial {t.id}: fact '{t.fact}' does not cite "
+                                                    f"{', '.join(sorted(set(t.cite) - set(fact.cite)))}"))
+    raise_all(errors)
+
+
 def trial_outcomes_values(ctx, outcomes) -> dict:
+    check_facts(ctx, outcomes)
     pid = f"people-{ctx.line}"
     trials = []
     for t in outcomes.trials:
