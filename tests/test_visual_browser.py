@@ -101,7 +101,7 @@ def test_trial_results_as_natural_frequencies_with_icon_arrays(tab, base_url):
     for i in range(boxes.count()):
         box = boxes.nth(i)
         assert box.locator("a.citation-ref").count() >= 1, "a result without its citation"
-        assert re.search(r"Main outcome: .+, (at|after|during) ", box.inner_text()), "outcome or timepoint missing"
+        assert re.search(r"Main outcome\s+.+, (at|after|during) ", box.inner_text()), "outcome or timepoint missing"
         for svg in box.locator("svg.icon-array").all():
             label = svg.get_attribute("aria-label")
             m = re.match(r"(?:About )?(\d+) in 100 people", label or "")

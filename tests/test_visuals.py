@@ -317,7 +317,7 @@ def test_trial_outcomes_are_natural_frequencies_computed_from_the_data(tiny):
         ("About 45 in 100 people in the stopped group relapsed.", 45)]
     assert "Reported: 27.1% of 336" in html and "Reported: 24 of 90 (26.7%)" in html
     assert "(fewer is better)" in html and "(more is better)" in html
-    assert "Scores did not differ significantly." in html and "62 people counted" in html
+    assert "Scores did not differ significantly." in html and "adults in hospital; 62 people counted" in html
     assert "676 people counted" in html  # 336 + 340
     boxes = re.findall(r'<figure class="sof" id="trial-[a-z-]+">(.*?)</figure>', html, re.S)
     assert len(boxes) == 3 and all('<sup class="citation"' in box for box in boxes)
