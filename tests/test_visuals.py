@@ -446,7 +446,8 @@ def test_real_diagrams_are_inlined_with_text_alternatives(site):
     assert len(re.findall(r'<div class="nmda-panel"><svg [^>]*role="img" aria-labelledby="(nmda-\w+)-title \1-desc"',
                           nmda)) == 3
     mechanism = site.html("mechanism/index.html")
-    assert '<div class="diagram-wide"><svg' in mechanism and '<div class="diagram-compact"><svg' in mechanism
+    assert '<div class="diagram-wide"><svg' in mechanism
+    assert '<div class="diagram-compact" hidden><svg' in mechanism  # shown by CSS on phones only, never in print
     ids = re.findall(r'\sid="([^"]+)"', mechanism)
     assert len(ids) == len(set(ids))  # the two versions share no id
 
@@ -457,6 +458,8 @@ def test_print_edition_keeps_every_svg_reference(site):
     html = site.html("print/index.html")
     ids = set(re.findall(r'\sid="([^"]+)"', html))
     refs = re.findall(r'="url\(#([^)]+)\)"', html)
+    # the edition loads only site.css and print-edition.css: the people carry their own colours
+    assert re.search(r'<circle class="person-off" fill="none" stroke="#[0-9a-f]{6}"', html)
     assert any("people" in r for r in refs) and any("arrow" in r for r in refs)
     assert not sorted({r for r in refs if r not in ids})
 
