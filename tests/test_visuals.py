@@ -300,7 +300,7 @@ EFFECTS = textwrap.dedent("""\
 def _arrays(html: str) -> list[tuple[str, int]]:
     """(text alternative, people drawn filled) of every icon array."""
     out = []
-    for label, body in re.findall(r'<svg class="icon-array" viewBox="0 0 100 100" role="img" aria-label="([^"]+)">'
+    for label, body in re.findall(r'<svg class="icon-array" viewBox="0 0 100 100"[^>]* role="img" aria-label="([^"]+)">'
                                   r"(.*?)</svg>", html, re.S):
         out.append((label, sum(int(n) for n in re.findall(r'data-people="(\d+)"', body))))
     return out
