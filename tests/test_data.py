@@ -272,7 +272,7 @@ def test_diagram_is_inlined_with_its_text_alternative(tiny):
     assert build.ok, build.output
     html = build.html("mechanism/index.html")
     assert re.search(r'<figure class="diagram"><div class="diagram-wide"><svg [^>]*role="img"', html)
-    assert re.search(r'<div class="diagram-compact"><svg [^>]*role="img"[^>]*"tc dc"', html)  # the phone version
+    assert re.search(r'<div class="diagram-compact" hidden><svg [^>]*role="img"[^>]*"tc dc"', html)  # phone version
     assert "<desc id=\"d\">What it shows.</desc>" in html and "<desc id=\"dc\">Phone version.</desc>" in html
     assert 'href="../assets/diagrams/mechanism.svg"' in html
 

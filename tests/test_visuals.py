@@ -397,7 +397,7 @@ def test_every_condition_page_shows_its_grades_under_key_points(site):
         html = site.html(f"evidence/{name.removesuffix('.md')}/index.html")
         asides = re.findall(r'<aside class="grade-summary".*?</aside>', html, re.S)
         assert len(asides) == 1, name
-        abstract_end = html.index('class="admonition abstract"')
+        abstract_end = html.index('class="admonition abstract')
         assert abstract_end < html.index('<aside class="grade-summary"') < html.index("<h2"), name
         for r in (r for r in rows if r["page"].split("#")[0] == name):
             assert f'<span class="grade grade-{r["grade"]}">{r["grade"]}</span>' in asides[0]
