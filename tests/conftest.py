@@ -149,7 +149,8 @@ def tiny(tmp_path):
             shutil.rmtree(root)
         (root / "docs" / "stylesheets").mkdir(parents=True)
         (root / "includes").mkdir()
-        shutil.copy(ROOT / "docs" / "stylesheets" / "site.css", root / "docs" / "stylesheets" / "site.css")
+        for css in (ROOT / "docs" / "stylesheets").glob("*.css"):  # every stylesheet mkdocs.yml lists
+            shutil.copy(css, root / "docs" / "stylesheets" / css.name)
         (root / "includes" / "abbreviations.md").write_text(abbreviations, encoding="utf-8")
         (root / "references.bib").write_text(bib, encoding="utf-8")
         pages = pages if pages is not None else {"index.md": page()}

@@ -135,9 +135,9 @@ def test_routes_table_is_generated_with_a_citation_on_every_value(tiny):
     rows = re.findall(r'<tr id="route-([a-z-]+)"><th scope="row">(.*?)</th>(.*?)</tr>', html, re.S)
     assert [r[0] for r in rows] == ["iv", "oral", "rectal"]
     for _, _, cells in rows:
-        for cell in re.findall(r"<td>(.*?)</td>", cells, re.S):
-            assert '<sup class="citation"' in cell or "Unknown: no primary human study found" in cell, cell
-    cells = dict((rid, re.findall(r"<td>(.*?)</td>", c, re.S)) for rid, _, c in rows)
+        for cell in re.findall(r"<td[^>]*>(.*?)</td>", cells, re.S):
+            assert '<sup class="citation"' in cell or re.search(r'<span class="unknown">Unknown</span>', cell), cell
+    cells = dict((rid, re.findall(r"<td[^>]*>(.*?)</td>", c, re.S)) for rid, _, c in rows)
     text = {rid: [re.sub(r"<sup.*?</sup>|<[^>]+>", "", c) for c in cs] for rid, cs in cells.items()}
     assert text["iv"][0].startswith("100% (by definition)")
     # several studies: the range across them, the evidence size, then each study with its own citation
@@ -147,7 +147,7 @@ def test_routes_table_is_generated_with_a_citation_on_every_value(tiny):
     # one study: the value with its population and n
     assert text["oral"][1].startswith("20–60 min (8 healthy men, one study)")
     assert text["rectal"][0].startswith("25–35% (3 volunteers, one study)")
-    assert text["rectal"][1] == "Unknown: no primary human study found (not measured)"
+    assert text["rectal"][1] == "Unknown (not measured)"
 
 
 def test_routes_figure_is_computed_from_the_data(tiny):
@@ -157,9 +157,9 @@ def test_routes_figure_is_computed_from_the_data(tiny):
     paths = re.findall(r'<path class="curve curve-\d" d="([^"]+)"><title>([^<]+)</title>', svg)
     assert [t for _, t in paths] == ["Intravenous", "Oral"]  # rectal has no time to peak: not drawn
     assert "Not shown, because no study gives both a bioavailability and a time to peak: Rectal" in build.html()
-    legends = re.findall(r'<text class="legend"[^>]*>([^<]+)</text>', svg)
-    assert legends == ["Intravenous (the reference route)",
-                       "Oral (bioavailability: 2 studies, 17 people; time to peak: 8 healthy men, one study)"]
+    legends = re.findall(r'<text class="legend"[^>]*>([^<]+)</text><text class="legend-size"[^>]*>([^<]+)</text>', svg)
+    assert legends == [("Intravenous", "the reference route"),
+                       ("Oral", "bioavailability: 2 studies, 17 people; time to peak: 1 study, 8 people")]
 
     def peak(d: str) -> tuple[float, float]:
         points = [tuple(map(float, p[1:].split())) for p in re.findall(r"[ML][\d.]+ [\d.]+", d)]
@@ -232,7 +232,7 @@ def test_data_text_is_escaped(tiny):
 def test_adverse_effects_table_comes_from_its_data_file(tiny):
     build = tiny({"index.md": with_marker("adverse-effects-table")}, files={"data/adverse_effects.yml": EFFECTS})
     assert build.ok, build.output
-    rows = re.findall(r'<tr><th scope="row">(.*?)</th><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>', build.html(), re.S)
+    rows = re.findall(r'<tr><th scope="row">(.*?)</th><td[^>]*>(.*?)</td><td[^>]*>(.*?)</td><td[^>]*>(.*?)</td></tr>', build.html(), re.S)
     assert [(r[0], r[2], r[3]) for r in rows] == [("Dissociation", "41%", "9%"), ("Nausea", "28%", "9%")]
     assert all('<sup class="citation"' in r[1] for r in rows)
 
@@ -252,7 +252,7 @@ def test_evidence_grades_table(tiny):
     build = tiny({"evidence/index.md": with_marker("evidence-grades")}, files={"data/grades.yml": GRADES})
     assert build.ok, build.output
     html = build.html("evidence/index.html")
-    assert re.search(r'<a href="\./">Depression</a></th><td><span class="grade grade-A">A</span> Established', html)
+    assert re.search(r'<a href="\./">Depression</a></th><td data-label="Grade"><span class="grade grade-A">A</span> Established', html)
     bad = GRADES.replace("grade: A", "grade: E").replace("page: index.md", "page: nowhere.md")
     build = tiny({"evidence/index.md": with_marker("evidence-grades")}, files={"data/grades.yml": bad})
     fails_with(build, r"data/grades\.yml:3: condition 'Depression': 'grade' must be one of A, B, C, D")
@@ -309,10 +309,10 @@ def test_real_routes_table_and_figure_match_their_data_file(site):
     rows = re.findall(r'<tr id="route-([a-z-]+)">(.*?)</tr>', html, re.S)
     assert [r[0] for r in rows] == [r["id"] for r in routes]
     for (rid, cells), route in zip(rows, routes):
-        tds = re.findall(r"<td>(.*?)</td>", cells, re.S)
+        tds = re.findall(r"<td[^>]*>(.*?)</td>", cells, re.S)
         assert len(tds) == 6
         for cell in tds:
-            assert '<sup class="citation"' in cell or "Unknown: no primary human study found" in cell, (rid, cell)
+            assert '<sup class="citation"' in cell or re.search(r'<span class="unknown">Unknown</span>', cell), (rid, cell)
         for field, cell in zip(("bioavailability_pct", "tmax_min"), tds):
             plain = unescape(re.sub(r"<sup.*?</sup>|<[^>]+>", "", cell))
             for study in route[field].get("studies", []):  # every number shows who it comes from
@@ -322,16 +322,19 @@ def test_real_routes_table_and_figure_match_their_data_file(site):
     drawn = re.findall(r'<path class="curve curve-\d" d="[^"]+"><title>([^<]+)</title>', html)
     known = [r["name"] for r in routes if not r["bioavailability_pct"].get("unknown") and not r["tmax_min"].get("unknown")]
     assert drawn == known and len(drawn) >= 2
-    legends = re.findall(r'<text class="legend"[^>]*>([^<]+)</text>', html)
-    assert len(legends) == len(drawn) and all(re.search(r"\((the reference route|bioavailability: .*)\)$", t) for t in legends)
+    legends = re.findall(r'<text class="legend"[^>]*>([^<]+)</text><text class="legend-size"[^>]*>([^<]+)</text>', html)
+    assert [unescape(n) for n, _ in legends] == drawn
+    size = r"(fixed|\d+ stud(y|ies), \d+ people|\d+ sources?, people not stated)"
+    assert all(re.fullmatch(rf"the reference route|bioavailability: {size}; time to peak: {size}", text)
+               for _, text in legends), legends
     assert "Illustrative model, not dosing guidance." in html
 
 
 def test_real_adverse_effects_table_matches_its_data_file(site):
     rows = _load("adverse_effects.yml")
     html = site.html("safety/index.html")
-    rendered = re.findall(r'<table class="effects-table">.*?</table>', html, re.S)[0]
-    cells = re.findall(r'<tr><th scope="row">(.*?)</th><td>(.*?)</td>', rendered, re.S)
+    rendered = re.findall(r'<table class="effects-table"[^>]*>.*?</table>', html, re.S)[0]
+    cells = re.findall(r'<tr><th scope="row">(.*?)</th><td[^>]*>(.*?)</td>', rendered, re.S)
     assert len(cells) == len(rows) >= 12
     assert all('<sup class="citation"' in source for _, source in cells)
 
@@ -345,7 +348,7 @@ def test_real_grades_table_matches_its_data_file(site):
 
 def test_every_generator_has_a_template_and_every_template_a_generator():
     names = {p.stem for p in generate.TEMPLATES.glob("*.html") if not p.name.startswith("_")}
-    assert names == set(generate.REGISTRY)
+    assert names == {gen.template or name for name, gen in generate.REGISTRY.items()}
     for name, gen in generate.REGISTRY.items():
         assert (gen.data is None) == (gen.schema is None), name
 
@@ -372,3 +375,32 @@ def test_a_template_error_names_the_template_and_line(tmp_path, monkeypatch):
 def test_one_line_keeps_words_apart_and_drops_layout_breaks():
     assert generate.one_line("<p>\n  Two\n  words <a>x</a>\n</p>\n") == "<p>Two words <a>x</a></p>"
     assert generate.one_line("<td>\n  text [@k]\n</td>") == "<td>text [@k]</td>"
+
+
+def test_route_values_in_prose_come_from_the_data_file(tiny):
+    pages = {"index.md": with_marker("routes-bioavailability"), "oral.md": with_marker("routes-bioavailability-oral")}
+    build = tiny(pages, files={"data/routes.yml": ROUTES})
+    assert build.ok, build.output
+    items = re.findall(r'<ul class="route-values"><li><strong>(.*?)</strong>', build.html())
+    every = re.findall(r"<li><strong>([^<]+):</strong>", build.html())
+    assert items == ["Intravenous:"] and every == ["Intravenous", "Oral", "Rectal"]
+    oral = build.html("oral/index.html")
+    assert re.findall(r"<li><strong>([^<]+):</strong>", oral) == ["Oral"]
+    assert "10–30% (2 studies, 17 people)" in re.sub(r"<[^>]+>", "", oral)
+
+
+def test_real_pages_read_route_figures_from_the_data_file(site):
+    """The routes, pharmacokinetics, oral and claims pages show the data file's figures, not typed copies."""
+    routes = {r["id"]: r for r in _load("routes.yml")["routes"]}
+    for built, ids in {"routes/index.html": list(routes), "routes/pharmacokinetics/index.html": list(routes),
+                      "routes/oral-sublingual/index.html": ["oral", "sublingual"],
+                      "evidence/claims/index.html": ["oral"]}.items():
+        html = site.html(built)
+        lists = re.findall(r'<ul class="route-values">(.*?)</ul>(?!</li>)', html, re.S)  # not a nested list's end
+        shown = [unescape(n) for block in lists for n in re.findall(r"<li><strong>([^<]+):</strong>", block)]
+        assert shown == [routes[i]["name"] for i in ids], (built, shown)
+        text = unescape(re.sub(r"<sup.*?</sup>|<[^>]+>", "", "".join(lists)))
+        for i in ids:
+            for study in routes[i]["bioavailability_pct"].get("studies", []):
+                if study["n"] != "not stated":
+                    assert f"{study['n']} {study['population']}" in text, (built, i, study)

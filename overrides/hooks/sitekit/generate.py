@@ -31,7 +31,7 @@ from typing import Any, Callable
 import jinja2
 from markupsafe import Markup
 
-from sitekit import datafiles, mdscan, schemas
+from sitekit import crisis, datafiles, mdscan, schemas
 from sitekit.bibfile import EVIDENCE_TYPES
 from sitekit.errors import SiteError, line_of
 
@@ -64,6 +64,7 @@ class Generator:
     data: str | None = None  # file under data/
     schema: type | None = None  # its model in sitekit.schemas
     extra: Callable[[Context, Any], dict] | None = None  # values computed in Python (geometry, other files)
+    template: str | None = None  # another generator's template, reused with different ``extra`` values
 
 
 def read(ctx: Context, gen: Generator) -> Any:
@@ -99,7 +100,7 @@ def render(name: str, ctx: Context) -> str:
     data = read(ctx, gen)
     values = {"data": data, "page": ctx, **(gen.extra(ctx, data) if gen.extra else {})}
     try:
-        html = environment().get_template(f"{name}.html").render(values)
+        html = environment().get_template(f"{gen.template or name}.html").render(values)
     except jinja2.TemplateNotFound as exc:
         raise SiteError(ctx.page_path, ctx.line, f"generator '{name}' has no template {TEMPLATES_DISPLAY}/{name}.html") from exc
     except jinja2.TemplateSyntaxError as exc:
@@ -230,7 +231,7 @@ def _glossary(ctx: Context, _data) -> dict:
 # (midpoints of the ranges). The decline after the peak is schematic.
 FIG_W, LEFT, RIGHT, TOP, BOTTOM = 720, 64, 700, 28, 330
 T_MAX_MIN = 240
-LEGEND_ROW = 22
+LEGEND_ROW = 40  # two lines per route: its name, then its evidence size
 
 
 def route_curve(f_pct: float, tmax: float, steps: int = 96) -> list[tuple[float, float]]:
@@ -297,9 +298,15 @@ REGISTRY: dict[str, Generator] = {
     "timeline": Generator("timeline.yml", schemas.Timeline),
     "routes-table": Generator("routes.yml", schemas.Routes),
     "routes-figure": Generator("routes.yml", schemas.Routes, _routes_figure),
+    "routes-bioavailability": Generator("routes.yml", schemas.Routes, lambda ctx, d: {"only": []}),
+    "routes-bioavailability-oral": Generator("routes.yml", schemas.Routes, lambda ctx, d: {"only": ["oral"]},
+                                             "routes-bioavailability"),
+    "routes-bioavailability-sublingual": Generator("routes.yml", schemas.Routes, lambda ctx, d: {"only": ["sublingual"]},
+                                                   "routes-bioavailability"),
     "adverse-effects-table": Generator("adverse_effects.yml", schemas.AdverseEffects),
     "evidence-grades": Generator("grades.yml", schemas.Grades),
     "evidence-types": Generator(extra=_evidence_types),
     "glossary": Generator(extra=_glossary),
     "mechanism-diagram": Generator(extra=_diagram("docs/assets/diagrams/mechanism.svg")),
+    "crisis-lines": Generator(extra=crisis.template_values),  # own checker: data/crisis_lines.yml
 }
