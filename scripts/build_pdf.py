@@ -5,7 +5,9 @@ Why a separate step: the edition itself is built by every ``mkdocs build`` (the
 print_edition hook); turning it into a PDF takes WeasyPrint about a minute, which
 ``make serve`` should not pay on every edit. ``make pdf`` runs the build and then
 this script; CI builds the PDF in the test suite (tests/test_print_edition.py) and
-the deploy workflow publishes it with the site.
+the deploy workflow publishes it with the site. Written to its published place
+(``<site-dir>/ketamine-explained.pdf``), the PDF is then linked, with its measured size, from
+the footer of every page (``sitekit.offline``).
 
 Offline by construction: WeasyPrint may read only files inside the built site;
 any other URL (a stylesheet or image on the internet) fails the build by name.
@@ -63,6 +65,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"build_pdf: {exc}", file=sys.stderr)
         return 1
     print(f"wrote {path} ({path.stat().st_size // 1024} KiB)")
+    if path.resolve() == (args.site_dir / PDF_NAME).resolve():  # the published PDF: every page's footer links it
+        sys.path.insert(0, str(ROOT / "overrides" / "hooks"))
+        from sitekit.offline import stamp_site
+
+        print(f"linked the PDF, with its size, from {stamp_site(args.site_dir, path)} pages")
     return 0
 
 

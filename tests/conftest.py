@@ -7,6 +7,7 @@ mode, same exit codes and messages a contributor sees).
 from __future__ import annotations
 
 import copy
+import json
 import os
 import shutil
 import subprocess
@@ -118,8 +119,11 @@ KEY_POINTS = textwrap.dedent("""\
 def page(body: str = "Text.", *, title: str = "Test page", front: str | None = None, points: str = KEY_POINTS) -> str:
     """A page that meets the contract, with ``body`` after the key points."""
     if front is None:
-        front = (f"title: {title}\ndescription: A test page.\n"
-                 "reviewed: 2026-01-01\nnext_review: 2027-01-01\n")
+        # Four lines, in YAML's flow style: the changes list fits without moving the body, so the line numbers
+        # that tests expect in error messages stay the same.
+        front = (f"{{title: {json.dumps(title)},\n description: A test page.,\n"
+                 " reviewed: 2026-01-01, next_review: 2027-01-01,\n"
+                 " changes: [{date: 2026-01-01, summary: First version.}]}\n")
     return f"---\n{front}---\n\n{points}\n{textwrap.dedent(body)}\n"
 
 

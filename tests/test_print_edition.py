@@ -78,9 +78,11 @@ def _nav_urls(site) -> list[str]:
 
 
 def test_every_page_is_a_chapter_in_navigation_order(site, edition_doc):
-    nav = [u for u in _nav_urls(site) if u != "references/"]
+    """Every page but References and the contributor guide (``print_edition: false``: the reader edition)."""
+    nav = [u for u in _nav_urls(site) if u not in ("references/", "about/contributing/")]
     assert len(nav) > 40
     assert edition_doc.chapters == [edition.chapter_id(u) for u in nav]
+    assert "print_edition: false" in (ROOT / "docs" / "about" / "contributing.md").read_text(encoding="utf-8")
 
 
 def test_ids_are_unique_and_every_internal_link_lands(edition_doc):

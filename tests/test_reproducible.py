@@ -142,7 +142,8 @@ def test_a_build_in_another_checkout_is_byte_identical(builds):
 # The fixes, on tiny sites
 
 def test_sitemap_is_dated_by_review_not_by_build(tiny, tmp_path, monkeypatch):
-    later = ("title: Later\ndescription: A test page.\nreviewed: 2026-03-05\nnext_review: 2027-03-05\n")
+    later = ("title: Later\ndescription: A test page.\nreviewed: 2026-03-05\nnext_review: 2027-03-05\n"
+             "changes:\n  - date: 2026-03-05\n    summary: First version.\n")
     pages = {"index.md": page(), "later.md": page(front=later)}
     first = tiny(pages)
     assert first.ok, first.output

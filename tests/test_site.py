@@ -171,7 +171,11 @@ def test_glossary_page_and_tooltips_come_from_one_file(site):
     terms = read_glossary(ROOT / "includes" / "abbreviations.md")
     assert len(glossary_entries(terms)) >= 40
     html = site.html("glossary/index.html")
-    shown = {html_unescape(t): html_unescape(d) for t, d in re.findall(r'<dt id="[a-z0-9-]+">(.*?)</dt><dd>(.*?)</dd>', html)}
+    shown = {}
+    for term, definition in re.findall(r'<dt id="[a-z0-9-]+">(.*?)</dt><dd>(.*?)</dd>', html):
+        shown[html_unescape(term.split(' <span class="glossary-also"')[0])] = html_unescape(definition)
+        for also in re.findall(r'<span class="glossary-also" id="[a-z0-9-]+">\(also: ([^)<]*)\)</span>', term):
+            shown[html_unescape(also)] = html_unescape(definition)  # a plural listed with its singular
     for term, definition in terms:
         folded = {k.lower(): v for k, v in shown.items()}
         assert shown.get(term) == definition or folded.get(term.lower()) == definition, term

@@ -1,13 +1,23 @@
 /*
- * "Cite this page" copy buttons (overrides/partials/cite-this-page.html).
- * One delegated listener, so it keeps working with instant navigation. The
- * AMA text says "[date accessed]"; the copied text has today's date there,
- * because the access date belongs to the reader, not to the build.
+ * "Cite this page" (overrides/partials/cite-this-page.html): the access date and
+ * the copy buttons.
+ *
+ * The access date belongs to the reader, not to the build: the AMA text is built
+ * with "[date accessed]" in a .cite-accessed span, which gets today's date when a
+ * page loads (also after instant navigation) and again at the moment of copying,
+ * so what is shown and what is copied always agree, even across midnight. One
+ * delegated click listener, so the buttons keep working with instant navigation.
  */
 (function () {
   "use strict";
   function today() {
     return new Date().toLocaleDateString("en-US", { year: "numeric", month: "long", day: "numeric" });
+  }
+  function fillDates() {
+    var date = today();
+    document.querySelectorAll(".cite-this-page .cite-accessed").forEach(function (span) {
+      if (span.textContent !== date) span.textContent = date;
+    });
   }
   function copy(text) {
     if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(text);
@@ -22,14 +32,20 @@
     document.body.removeChild(area);
     return ok ? Promise.resolve() : Promise.reject(new Error("copy refused"));
   }
+  if (window.document$ && typeof window.document$.subscribe === "function") {
+    window.document$.subscribe(fillDates); // every page, including after instant navigation
+  } else {
+    fillDates();
+  }
   document.addEventListener("click", function (event) {
     var button = event.target.closest && event.target.closest("button[data-copy]");
     if (!button) return;
+    var box = button.closest(".cite-this-page");
     var source = document.getElementById(button.getAttribute("data-copy"));
-    var status = button.closest(".cite-this-page").querySelector(".cite-status");
-    if (!source) return;
-    var text = source.textContent.replace("[date accessed]", today());
-    copy(text).then(function () {
+    if (!box || !source) return;
+    var status = box.querySelector(".cite-status");
+    fillDates();
+    copy(source.textContent.replace("[date accessed]", today())).then(function () {
       status.textContent = "Copied to the clipboard.";
     }, function () {
       status.textContent = "Could not copy: select the text and copy it by hand.";

@@ -179,8 +179,8 @@ MAX_BLOCK = 60  # definitions per paragraph: one paragraph per letter keeps the 
 _ABBR = re.compile(r"^\*\[(?P<term>[^\]]+)\]:[ \t]+(?P<definition>\S.*)$")
 
 
-def read_glossary(path: Path, display: str = GLOSSARY_FILE) -> list[tuple[str, str]]:
-    """[(term, definition)] from '*[TERM]: definition' lines; errors name the line."""
+def _read_glossary(path: Path, display: str) -> list[tuple[str, str, int]]:
+    """[(term, definition, line)] from '*[TERM]: definition' lines; errors name the line."""
     terms, seen = [], {}
     text = path.read_text(encoding="utf-8")
     in_comment, previous_was_term = False, 0
@@ -204,26 +204,79 @@ def read_glossary(path: Path, display: str = GLOSSARY_FILE) -> list[tuple[str, s
         if term in seen:
             raise SiteError(display, number_, f"'{term}' is already defined on line {seen[term]}")
         seen[term] = number_
-        terms.append((term, m.group("definition").strip()))
+        terms.append((term, m.group("definition").strip(), number_))
     return terms
 
 
-def glossary_entries(terms: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """One entry per term: 'Dissociation' (for sentence starts) folds into 'dissociation' when defined alike."""
+def read_glossary(path: Path, display: str = GLOSSARY_FILE) -> list[tuple[str, str]]:
+    """[(term, definition)] from '*[TERM]: definition' lines; errors name the line."""
+    return [(term, definition) for term, definition, _ in _read_glossary(path, display)]
+
+
+@dataclass
+class GlossaryEntry:
+    term: str
+    definition: str
+    also: list[str]  # other forms shown with it, e.g. the plural "bile ducts" of "bile duct"
+
+
+def _base(term: str, lower_terms: set[str]) -> str:
+    """The form a term folds into: its lower case, without a plural 's' when the singular is defined too."""
+    low = term.lower()
+    return low[:-1] if low.endswith("s") and low[:-1] in lower_terms else low
+
+
+def glossary_groups(terms: list[tuple[str, str]]) -> list[GlossaryEntry]:
+    """One entry per term. Why folding: the abbr extension matches whole words and is case-sensitive, so
+    includes/abbreviations.md defines 'Dissociation' (for sentence starts) beside 'dissociation', and
+    'RCTs' beside 'RCT', each with the same definition; the glossary shows each such family once
+    (plurals listed with it). Case variants with different definitions stay separate entries."""
+    lower_terms = {t.lower() for t, _ in terms}
     groups: dict[str, list[tuple[str, str]]] = {}
     for term, definition in terms:
-        groups.setdefault(term.lower(), []).append((term, definition))
+        groups.setdefault(_base(term, lower_terms), []).append((term, definition))
     entries = []
-    for variants in groups.values():
-        if len({d for _, d in variants}) == 1:
-            entries.append(min(variants, key=lambda v: v[0].swapcase()))  # prefer the lower-case spelling
-        else:
-            entries.extend(variants)
-    return sorted(entries, key=lambda t: (t[0].lower(), t[0]))
+    for base, variants in groups.items():
+        if len({d for _, d in variants}) > 1:
+            entries.extend(GlossaryEntry(t, d, []) for t, d in variants)
+            continue
+        singular = [v for v in variants if v[0].lower() == base] or variants
+        main = min(singular, key=lambda v: v[0].swapcase())  # prefer the lower-case spelling
+        also = sorted({main[0] + t[len(main[0]):] for t, _ in variants if t.lower() != base})
+        entries.append(GlossaryEntry(main[0], main[1], also))
+    return sorted(entries, key=lambda e: (e.term.lower(), e.term))
+
+
+def glossary_entries(terms: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(term, definition) per glossary entry (see ``glossary_groups``)."""
+    return [(e.term, e.definition) for e in glossary_groups(terms)]
+
+
+def check_plurals(terms: list[tuple[str, str, int]], display: str = GLOSSARY_FILE) -> None:
+    """A plural defined beside its singular must have the same definition, so the glossary shows one entry
+    and both forms get the same tooltip."""
+    lower = {t.lower(): (t, d, n) for t, d, n in terms}
+    for term, definition, number_ in terms:
+        low = term.lower()
+        if low.endswith("s") and low[:-1] in lower and lower[low[:-1]][1] != definition:
+            singular, _, line = lower[low[:-1]]
+            raise SiteError(display, number_, f"'{term}' is the plural of '{singular}' (line {line}) but is defined "
+                                              "differently: give both the same definition (in the singular), so the "
+                                              "glossary shows one entry and both get the same tooltip")
 
 
 def _glossary(ctx: Context, _data) -> dict:
-    return {"entries": glossary_entries(read_glossary(ctx.root / GLOSSARY_FILE))}
+    """Entries by first letter, for the A-Z index (letters with no terms are listed, not linked)."""
+    terms = _read_glossary(ctx.root / GLOSSARY_FILE, GLOSSARY_FILE)
+    check_plurals(terms)
+    entries = glossary_groups([(t, d) for t, d, _ in terms])
+    by_letter: dict[str, list[GlossaryEntry]] = {}
+    for entry in entries:
+        first = entry.term[:1].upper()
+        by_letter.setdefault(first if "A" <= first <= "Z" else "#", []).append(entry)
+    letters = [chr(c) for c in range(ord("A"), ord("Z") + 1)] + (["#"] if "#" in by_letter else [])
+    return {"entries": entries, "letters": [(letter, "glossary-" + (slug(letter) or "other"), by_letter.get(letter, []))
+                        for letter in letters]}
 
 
 # The routes figure: an illustrative shape, C(t) = F * x * exp(1 - x) with x = t / Tmax,
@@ -291,6 +344,13 @@ def _diagram(rel: str) -> Callable[[Context, Any], dict]:
     return extra
 
 
+def _whats_new(ctx: Context, _data) -> dict:
+    """Every page's dated changes, from the pages' front matter (sitekit.changes)."""
+    from sitekit import changes
+
+    return {"days": changes.days(changes.collect(ctx.root / "docs"), ctx.link)}
+
+
 # ---------------------------------------------------------------------------
 # The registry: one line per generator (its template is overrides/generated/NAME.html).
 
@@ -307,6 +367,7 @@ REGISTRY: dict[str, Generator] = {
     "evidence-grades": Generator("grades.yml", schemas.Grades),
     "evidence-types": Generator(extra=_evidence_types),
     "glossary": Generator(extra=_glossary),
+    "whats-new": Generator(extra=_whats_new),
     "mechanism-diagram": Generator(extra=_diagram("docs/assets/diagrams/mechanism.svg")),
     "crisis-lines": Generator(extra=crisis.template_values),  # own checker: data/crisis_lines.yml
 }

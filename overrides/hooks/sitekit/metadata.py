@@ -32,6 +32,7 @@ AUDIENCE = [
 ]
 
 _MONTHS = "jan feb mar apr may jun jul aug sep oct nov dec".split()
+ACCESS_DATE = "[date accessed]"  # the reader's own date: docs/javascripts/cite-page.js fills it in
 
 
 def plain(text: str) -> str:
@@ -135,10 +136,12 @@ def page_citation(*, title: str, site_name: str, reviewed: dt.date, url: str, pa
 
     AMA 11th edition for a web page: author (the organisation when no person is named),
     title, site name, dates, URL (``path`` is the site-relative URL, for the key). The access date belongs to the reader; the page fills
-    it in with today's date when it loads, and the text says "[date accessed]" without script.
+    it in with today's date when the page loads and again when the text is copied; without script the
+    text says "[date accessed]".
     """
     long_date = f"{reviewed.strftime('%B')} {reviewed.day}, {reviewed.year}"
-    ama = f"{AUTHOR}. {title}. {site_name}. Updated {long_date}. Accessed [date accessed]. {url}"
+    title_sentence = title if title.endswith((".", "?", "!")) else title + "."  # "What is ketamine?" takes no "."
+    ama = f"{AUTHOR}. {title_sentence} {site_name}. Updated {long_date}. Accessed {ACCESS_DATE}. {url}"
     bibtex = "\n".join([
         f"@misc{{{citation_key(site_name, reviewed, path)},",
         f"  author       = {{{{{_bibtex_escape(AUTHOR)}}}}},",

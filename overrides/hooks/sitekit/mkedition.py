@@ -32,7 +32,9 @@ def write_edition(config, nav, env) -> str:
     """Assemble the edition from the finished build and write it; returns its path."""
     engine = Citations.active()
     references_url = engine.url_of(engine.bibliography_page)
-    pages = [p for p in nav.pages if p.url != references_url]
+    # The edition is for readers: a page whose front matter says ``print_edition: false`` (the contributor
+    # guide) stays on the website only; the contents leave it out too (edition.contents skips it).
+    pages = [p for p in nav.pages if p.url != references_url and p.meta.get("print_edition", True) is not False]
     targets = {p.url: edition.chapter_id(p.url) for p in pages}
 
     numbers: dict[str, int] = {}
