@@ -376,7 +376,7 @@ REGISTRY: dict[str, Generator] = {
     "whats-new": Generator(extra=_whats_new),
     "mechanism-diagram": Generator(extra=_diagram("docs/assets/diagrams/mechanism.svg",
                                                   "docs/assets/diagrams/mechanism-compact.svg")),
-    "crisis-lines": Generator(extra=crisis.template_values),  # own checker: data/crisis_lines.yml
+    "crisis-lines": Generator("crisis_lines.yml", schemas.CrisisLines, crisis.template_values),
     "nmda-diagram": Generator(extra=_diagram(*(f"docs/assets/diagrams/nmda-{panel}.svg"
                                                for panel in ("open", "blocked", "trapped")))),
     "grade-summary": Generator("grades.yml", schemas.Grades, visuals.grade_summary_values),

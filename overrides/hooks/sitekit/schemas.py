@@ -390,3 +390,55 @@ class Outcomes(Record):
             if t.trial not in main:
                 yield ("trials", i), (f"{t.trial}: show the trial's main outcome too (a row with "
                                       "'main_outcome: true'), never only its other results")
+
+
+# --- data/crisis_lines.yml ---------------------------------------------------------------
+
+CRISIS_KINDS = {
+    "emergency": "Emergency services",
+    "crisis": "Crisis and suicide-prevention line",
+    "drugs": "Drug and alcohol help",
+    "directory": "Directory of helplines",
+}
+SOURCE_ADVICE = ("every number needs the https address of the official page it was checked against "
+                 "(a list if the number and the hours come from two pages)")
+
+
+def _https(url: str) -> str:
+    if not re.fullmatch(r"https://[^\s<>\"']+", url):
+        raise ValueError(f"{url!r}: {SOURCE_ADVICE}")
+    return url
+
+
+def _iso_date(value: str) -> str:
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError(f"{value!r} must be a date, YYYY-MM-DD")
+    return value
+
+
+class CrisisLine(Record):
+    """One service in one country; a wrong crisis number is the most harmful error this site could make."""
+
+    __label__ = ("service", "'{service}'")
+    country: Text
+    service: Text
+    kind: Literal["emergency", "crisis", "drugs", "directory"]
+    contact: Annotated[Text, Field(description="how to reach it, as the source gives it")]
+    hours: Note = ""
+    source: Annotated[list[Annotated[str, AfterValidator(_https)]],
+                      BeforeValidator(lambda v: [v] if isinstance(v, str) else v),
+                      Field(min_length=1, description=SOURCE_ADVICE)]
+    checked: Annotated[str, BeforeValidator(_date_text), AfterValidator(_iso_date),
+                       Field(description="the date the number was checked against its source (YYYY-MM-DD)")]
+
+
+class CrisisLines(RootModel[Annotated[list[CrisisLine], Field(min_length=1)]]):
+    """data/crisis_lines.yml: urgent-help services, grouped by country in file order."""
+
+    def problems(self) -> Iterator[tuple[Loc, str]]:
+        seen: dict[tuple[str, str], int] = {}
+        for i, line in enumerate(self.root):
+            key = (line.country.lower(), line.service.lower())
+            if key in seen:
+                yield (i,), f"'{line.service}' for {line.country} is already listed (entry {seen[key] + 1})"
+            seen.setdefault(key, i)
