@@ -179,8 +179,16 @@ def expect(what: str):
         raise Missing(f"{what}: {str(error).splitlines()[0]}") from None
 
 
-_SETTLED = """() => document.getAnimations().every(a => a.playState !== "running" || !a.effect
-  || a.effect.getComputedTiming().endTime === Infinity)"""
+# Settled = no finite animation or transition running for 10 frames in a row. Checking once is not
+# enough: a scroll's handlers (Material fades the header's title on scroll) may start a transition a
+# frame or two later, and axe then measures contrast mid-fade (seen on a loaded machine).
+_SETTLED = """() => new Promise(resolve => {
+  const busy = () => document.getAnimations().some(a => a.playState === "running" && a.effect
+    && a.effect.getComputedTiming().endTime !== Infinity);
+  let quiet = 0;
+  const tick = () => { quiet = busy() ? 0 : quiet + 1; quiet >= 10 ? resolve(true) : requestAnimationFrame(tick); };
+  requestAnimationFrame(tick);
+})"""
 _HINTS = """origin => [...document.querySelectorAll('link[rel][href]')]
   .filter(l => /(^|\\s)(preconnect|dns-prefetch|preload|prefetch|modulepreload|prerender)(\\s|$)/i.test(l.rel))
   .filter(l => !/^(data|blob):/.test(l.href) && new URL(l.href, location.href).origin !== origin)

@@ -1,7 +1,7 @@
 """Urgent-help numbers come from data/crisis_lines.yml, each with its source and check date.
 
-Unit tests prove the checker names the data file's line for every kind of bad
-entry; a tiny site proves a bad entry fails the real build with that line; the
+Unit tests prove the schema (``sitekit.schemas.CrisisLines``) names the data
+file's line for every kind of bad entry; a tiny site proves a bad entry fails the real build with that line; the
 real site proves the "Getting urgent help" page lists every entry and that
 every page's urgent-help notice links to it.
 """
@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from conftest import ROOT, page
-from sitekit import crisis, generate
+from sitekit import datafiles, generate, schemas
 from sitekit.errors import SiteError
 
 GOOD = textwrap.dedent("""\
@@ -38,15 +38,24 @@ GOOD = textwrap.dedent("""\
     """)
 
 
-def error_of(text: str) -> str:
-    with pytest.raises(SiteError) as exc:
-        crisis.parse(text)
-    return str(exc.value)
+def parse(text: str, tmp_path) -> list:
+    path = tmp_path / "crisis_lines.yml"
+    path.write_text(text, encoding="utf-8")
+    return datafiles.validate(schemas.CrisisLines, path, "data/crisis_lines.yml").root
 
 
-def test_good_entries_parse():
-    lines = crisis.parse(GOOD)
-    assert [(x.country, x.service, x.kind, x.contact, x.hours, x.sources, x.checked) for x in lines] == [
+@pytest.fixture
+def error_of(tmp_path):
+    def error(text: str) -> str:
+        with pytest.raises(SiteError) as exc:
+            parse(text, tmp_path)
+        return str(exc.value)
+    return error
+
+
+def test_good_entries_parse(tmp_path):
+    lines = parse(GOOD, tmp_path)
+    assert [(x.country, x.service, x.kind, x.contact, x.hours, x.source, x.checked) for x in lines] == [
         ("Testland", "Test Crisis Line", "crisis", "Call 12345.", "Any time", ["https://example.org/help"], "2026-01-02"),
         ("Testland", "Emergency services", "emergency", "Call 999.", "",
          ["https://example.org/emergency", "https://example.org/more"], "2026-01-03"),
@@ -59,29 +68,29 @@ def test_good_entries_parse():
     (GOOD.replace("checked: 2026-01-02", "checked: last week"), 7, r"must be a date"),
     (GOOD.replace("source: https://example.org/help", "source: http://example.org/help"), 6, r"https address"),
     (GOOD.replace("    - https://example.org/more", "    - see the website"), 14, r"https address"),
-    (GOOD.replace("kind: crisis", "kind: hotline"), 3, r"unknown kind 'hotline'"),
+    (GOOD.replace("kind: crisis", "kind: hotline"), 3, r"'kind' must be one of emergency, crisis, drugs, directory"),
     (GOOD.replace("  hours: Any time\n", "  phone: 12345\n"), 5, r"unknown field 'phone'"),
-    (GOOD.replace("contact: Call 12345.", "contact: ''"), 4, r"'contact' must be non-empty"),
-    (GOOD.replace("service: Emergency services", "service: Test Crisis Line"), 8, r"already listed on line 1"),
+    (GOOD.replace("contact: Call 12345.", "contact: ''"), 4, r"'contact' is empty"),
+    (GOOD.replace("service: Emergency services", "service: Test Crisis Line"), 8, r"already listed \(entry 1\)"),
 ])
-def test_bad_entry_names_its_line(bad, line, message):
+def test_bad_entry_names_its_line(error_of, bad, line, message):
     error = error_of(bad)
     assert error.startswith(f"data/crisis_lines.yml:{line}: "), error
     assert re.search(message, error), error
 
 
-def test_every_problem_is_reported_together():
+def test_every_problem_is_reported_together(error_of):
     bad = GOOD.replace("kind: crisis", "kind: hotline").replace("checked: 2026-01-03", "checked: soon")
     error = error_of(bad)
     assert "2 problems in all" in error
     assert "data/crisis_lines.yml:3:" in error and "data/crisis_lines.yml:15:" in error
 
 
-def test_not_a_list_fails():
-    assert error_of("country: Testland\n").startswith("data/crisis_lines.yml:1: expected a list")
+def test_not_a_list_fails(error_of):
+    assert error_of("country: Testland\n").startswith("data/crisis_lines.yml:1: must be a list")
 
 
-def test_invalid_yaml_names_its_line():
+def test_invalid_yaml_names_its_line(error_of):
     assert re.match(r"data/crisis_lines\.yml:2: not valid YAML", error_of("- country: Testland\n  service: a: b\n"))
 
 
@@ -122,7 +131,7 @@ def test_tiny_site_bad_entry_fails_with_file_and_line(tiny):
     bad = GOOD.replace("  source: https://example.org/help\n", "")
     build = tiny({"index.md": MARKER}, files={"data/crisis_lines.yml": bad})
     assert not build.ok, build.output
-    assert re.search(r"data/crisis_lines\.yml:1: missing 'source'", build.output), build.output
+    assert re.search(r"data/crisis_lines\.yml:1: service 'Test Crisis Line': missing 'source'", build.output), build.output
     assert "Traceback" not in build.output
 
 
@@ -138,7 +147,7 @@ REAL = yaml.safe_load((ROOT / "data" / "crisis_lines.yml").read_text(encoding="u
 
 
 def test_real_file_is_valid_and_covers_the_required_places():
-    lines = crisis.load(ROOT)
+    lines = datafiles.validate(schemas.CrisisLines, ROOT / "data" / "crisis_lines.yml", "data/crisis_lines.yml").root
     countries = {x.country for x in lines}
     for place in ("United States", "United Kingdom", "Canada", "Australia", "Ireland", "New Zealand",
                   "European Union"):

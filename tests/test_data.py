@@ -263,12 +263,17 @@ SVG = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10" role="img" a
        '<title id="t">A diagram</title><desc id="d">What it shows.</desc><rect class="box" x="1" y="1" width="8" height="8"/></svg>')
 
 
+COMPACT = SVG.replace('"t d"', '"tc dc"').replace('id="t"', 'id="tc"').replace('id="d">What it shows.', 'id="dc">Phone version.')
+
+
 def test_diagram_is_inlined_with_its_text_alternative(tiny):
-    build = tiny({"mechanism/index.md": with_marker("mechanism-diagram"), "assets/diagrams/mechanism.svg": SVG})
+    build = tiny({"mechanism/index.md": with_marker("mechanism-diagram"), "assets/diagrams/mechanism.svg": SVG,
+                  "assets/diagrams/mechanism-compact.svg": COMPACT})
     assert build.ok, build.output
     html = build.html("mechanism/index.html")
-    assert re.search(r'<figure class="diagram"><svg [^>]*role="img"', html)
-    assert "<desc id=\"d\">What it shows.</desc>" in html
+    assert re.search(r'<figure class="diagram"><div class="diagram-wide"><svg [^>]*role="img"', html)
+    assert re.search(r'<div class="diagram-compact" hidden><svg [^>]*role="img"[^>]*"tc dc"', html)  # phone version
+    assert "<desc id=\"d\">What it shows.</desc>" in html and "<desc id=\"dc\">Phone version.</desc>" in html
     assert 'href="../assets/diagrams/mechanism.svg"' in html
 
 
@@ -278,7 +283,8 @@ def test_diagram_is_inlined_with_its_text_alternative(tiny):
     (SVG.replace("<desc id=\"d\">What it shows.</desc>", ""), "a <desc>"),
 ])
 def test_bad_diagram_fails(tiny, svg, expected):
-    build = tiny({"mechanism/index.md": with_marker("mechanism-diagram"), "assets/diagrams/mechanism.svg": svg})
+    build = tiny({"mechanism/index.md": with_marker("mechanism-diagram"), "assets/diagrams/mechanism.svg": svg,
+                  "assets/diagrams/mechanism-compact.svg": COMPACT})
     fails_with(build, r"docs/assets/diagrams/mechanism\.svg: .*" + re.escape(expected))
 
 

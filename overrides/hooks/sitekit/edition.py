@@ -33,6 +33,9 @@ REFERENCES_ID = "references"
 
 _ATTR = re.compile(r'(?P<pre>\s)(?P<name>id|for|name|href|src|aria-labelledby|aria-describedby)="(?P<value>[^"]*)"')
 _SCHEME = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//)")
+# SVG attributes that point at an id with url(#id): arrowheads (marker-end), icon-array patterns (fill), ...
+_URL_REF = re.compile(r'(?P<pre>\s(?:fill|stroke|marker-start|marker-mid|marker-end|clip-path|mask|filter)=")'
+                      r"url\(#(?P<id>[^)\"]+)\)\"")
 
 
 @dataclass
@@ -103,7 +106,8 @@ def rebase(content: str, page_url: str, targets: dict[str, str], *, references_u
             new = link(value)
         return f'{m.group("pre")}{name}="{htmlmod.escape(new, quote=True)}"'
 
-    return _ATTR.sub(repl, content)
+    content = _ATTR.sub(repl, content)
+    return _URL_REF.sub(lambda m: f'{m.group("pre")}url(#{local(m.group("id"))})"', content)
 
 
 def contents(entries: list[ContentsEntry], targets: dict[str, str]) -> str:

@@ -31,7 +31,7 @@ from typing import Any, Callable
 import jinja2
 from markupsafe import Markup
 
-from sitekit import crisis, datafiles, mdscan, schemas
+from sitekit import crisis, datafiles, mdscan, schemas, visuals
 from sitekit.bibfile import EVIDENCE_TYPES
 from sitekit.errors import SiteError, line_of
 
@@ -327,20 +327,26 @@ def _evidence_types(ctx: Context, _data) -> dict:
     return {"types": EVIDENCE_TYPES}
 
 
-def _diagram(rel: str) -> Callable[[Context, Any], dict]:
-    """A hand-drawn SVG under docs/, checked and inlined (so it follows the colour scheme)."""
+def _svg(ctx: Context, rel: str) -> Markup:
+    """A hand-drawn SVG under docs/, checked and folded onto one line."""
+    path = ctx.root / rel
+    if not path.exists():
+        raise SiteError(ctx.page_path, ctx.line, f"diagram {rel} not found")
+    svg = re.sub(r"<\?xml[^>]*\?>", "", path.read_text(encoding="utf-8"))
+    if re.search(r"<script|\shref=\"https?:|xlink:href=\"https?:|@import", svg):
+        raise SiteError(rel, None, "diagrams must be self-contained: no scripts or external resources")
+    if not re.search(r"<svg[^>]*\brole=\"img\"", svg) or "<title" not in svg or "<desc" not in svg:
+        raise SiteError(rel, None, 'diagrams need role="img", a <title> and a <desc> (text alternative)')
+    return Markup(" ".join(re.sub(r">\s+<", "><", svg.strip()).split()))
+
+
+def _diagram(*rels: str) -> Callable[[Context, Any], dict]:
+    """Hand-drawn SVGs under docs/, inlined (so they follow the colour scheme): ``svg`` and ``href`` are the
+    first; ``svgs`` all of them (a phone version, or the panels of one figure)."""
     def extra(ctx: Context, _data) -> dict:
-        path = ctx.root / rel
-        if not path.exists():
-            raise SiteError(ctx.page_path, ctx.line, f"diagram {rel} not found")
-        svg = re.sub(r"<\?xml[^>]*\?>", "", path.read_text(encoding="utf-8"))
-        if re.search(r"<script|\shref=\"https?:|xlink:href=\"https?:|@import", svg):
-            raise SiteError(rel, None, "diagrams must be self-contained: no scripts or external resources")
-        if not re.search(r"<svg[^>]*\brole=\"img\"", svg) or "<title" not in svg or "<desc" not in svg:
-            raise SiteError(rel, None, 'diagrams need role="img", a <title> and a <desc> (text alternative)')
-        svg = " ".join(re.sub(r">\s+<", "><", svg.strip()).split())
-        return {"svg": Markup(svg), "href": ctx.link(posixpath.dirname(rel.removeprefix("docs/"))).rstrip("/")
-                + "/" + posixpath.basename(rel)}
+        svgs = [_svg(ctx, rel) for rel in rels]
+        return {"svg": svgs[0], "svgs": svgs, "href": ctx.link(posixpath.dirname(rels[0].removeprefix("docs/")))
+                .rstrip("/") + "/" + posixpath.basename(rels[0])}
     return extra
 
 
@@ -368,6 +374,13 @@ REGISTRY: dict[str, Generator] = {
     "evidence-types": Generator(extra=_evidence_types),
     "glossary": Generator(extra=_glossary),
     "whats-new": Generator(extra=_whats_new),
-    "mechanism-diagram": Generator(extra=_diagram("docs/assets/diagrams/mechanism.svg")),
-    "crisis-lines": Generator(extra=crisis.template_values),  # own checker: data/crisis_lines.yml
+    "mechanism-diagram": Generator(extra=_diagram("docs/assets/diagrams/mechanism.svg",
+                                                  "docs/assets/diagrams/mechanism-compact.svg")),
+    "crisis-lines": Generator("crisis_lines.yml", schemas.CrisisLines, crisis.template_values),
+    "nmda-diagram": Generator(extra=_diagram(*(f"docs/assets/diagrams/nmda-{panel}.svg"
+                                               for panel in ("open", "blocked", "trapped")))),
+    "grade-summary": Generator("grades.yml", schemas.Grades, visuals.grade_summary_values),
+    "claims-summary": Generator(extra=visuals.claims_summary_values),
+    "trial-outcomes": Generator("outcomes.yml", schemas.Outcomes, visuals.trial_outcomes_values),
+    "side-effect-icons": Generator("outcomes.yml", schemas.Outcomes, visuals.side_effect_values),
 }

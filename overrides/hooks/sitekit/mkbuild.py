@@ -32,7 +32,7 @@ from mkdocs.utils import get_relative_url
 from mkdocs_bibtex.config import BibTexConfig
 
 from sitekit import (bibfile, changes, cite, contract, edition, facts, generate, internal_links, mdscan, metadata,
-                     mkedition, themehtml, urls)
+                     mkedition, themehtml, urls, visuals)
 from sitekit import nav as navigation
 from sitekit.errors import SiteError, line_of, raise_all
 from sitekit.mdabbr import FastAbbreviations
@@ -214,6 +214,8 @@ class SiteBuild:
         expanded = self._collect(generate.expand, markdown, self.root, path, offset, page.url,
                                  frozenset(self.bib.entries))
         expanded = self._collect(facts.expand, expanded, self.facts, path, offset) if expanded is not None else None
+        if expanded is not None and "**Verdict:" in expanded:  # verdicts on claims as chips (sitekit.visuals)
+            expanded = self._collect(visuals.chip_markdown, expanded, path, offset)
         if expanded is None:
             return markdown
         return self._collect(self._cite, expanded, page, path, offset) or expanded

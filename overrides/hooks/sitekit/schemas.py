@@ -287,3 +287,158 @@ class Condition(Record):
 
 class Grades(RootModel[Annotated[list[Condition], Field(min_length=1)]]):
     """data/grades.yml: one row per condition."""
+
+
+# --- data/outcomes.yml -----------------------------------------------------------------
+
+def _decimals(value: float) -> int:
+    text = repr(float(value))
+    return 0 if text.endswith(".0") else len(text.split(".")[1])
+
+
+class Arm(Record):
+    """One randomized group of a trial, with its result exactly as the trial's record reports it."""
+
+    __label__ = ("group", "'{name}'")
+    name: Annotated[Text, Field(description="a short name that reads in 'in the NAME group', e.g. 'ketamine'")]
+    percent: Annotated[float, Field(ge=0, le=100, description="the percentage exactly as the record reports it")]
+    n: Annotated[int, Field(ge=1, description="people counted in this group, when the record gives it")] | None = None
+    events: Annotated[int, Field(ge=0, description="people with the outcome, when the record gives it")] | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.events is not None:
+            if self.n is None:
+                raise ValueError("'events' needs 'n', the number of people in the group")
+            if self.events > self.n:
+                raise ValueError(f"{self.events} events in a group of {self.n}")
+            share = 100 * self.events / self.n
+            if round(share, _decimals(self.percent)) != self.percent:
+                raise ValueError(f"{self.events} of {self.n} is {share:.2f}%, which does not round to the "
+                                 f"reported {self.percent:g}%")
+        return self
+
+
+class Trial(Record):
+    """One outcome of one trial: what Cochrane's summary of findings shows, for one row."""
+
+    __label__ = ("trial", "{id}")
+    id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]+$")]
+    trial: Annotated[Text, Field(description="the trial's name, e.g. KetECT")]
+    design: Annotated[Text, Field(description="how it was run, e.g. 'randomized, open-label, non-inferiority trial'")]
+    population: Annotated[Text, Field(description="who took part, as a phrase after 'in', e.g. 'adults in hospital'")]
+    comparison: Annotated[Text, Field(description="what was compared")]
+    outcome: Annotated[Text, Field(description="the outcome, with its definition, e.g. 'remission (MADRS 10 or less)'")]
+    event: Note = ""
+    main_outcome: Annotated[bool, Field(description="true when this is the trial's main (primary) outcome")]
+    timepoint: Annotated[Text, Field(description="when it was measured, e.g. 'at week 8'")]
+    better: Literal["higher", "lower"] | None = None
+    note: Note = ""
+    n_total: Annotated[int, Field(ge=1)] | None = None
+    arms: list[Arm] = []
+    result: Note = ""
+    fact: Annotated[Note, Field(description=(
+        "the data/facts.yml entry that states the same result in words; the build checks they agree"))] = ""
+    cite: Cites
+
+    @model_validator(mode="after")
+    def _one_kind(self):
+        if self.result and self.arms:
+            raise ValueError("give either 'arms' (a result per group) or 'result' (a sentence), not both")
+        if not self.result:
+            if len(self.arms) != 2:
+                raise ValueError("give 'arms': the two randomized groups, or 'result' for an average score")
+            if not self.event or self.better is None:
+                raise ValueError("a result per group needs 'event' (e.g. 'were in remission') and 'better' "
+                                 "(higher or lower)")
+            if self.n_total is None and any(a.n is None for a in self.arms):
+                raise ValueError("say how many people were counted: 'n' for each group, or 'n_total'")
+        elif self.n_total is None:
+            raise ValueError("say how many people were counted: 'n_total'")
+        return self
+
+    @property
+    def people(self) -> int:
+        return self.n_total if self.n_total is not None else sum(a.n for a in self.arms)
+
+
+class HarmGroup(Record):
+    __label__ = ("group", "'{name}'")
+    name: Text
+    n: Annotated[int, Field(ge=1)]
+
+
+class LabelHarms(Record):
+    source: Annotated[Text, Field(description="the 'source' of the data/adverse_effects.yml rows to draw, exactly")]
+    min_percent: Annotated[float, Field(ge=0, le=100)]
+    arms: Annotated[list[HarmGroup], Field(min_length=2, max_length=2)]
+    cite: Cites
+
+
+class Outcomes(Record):
+    """data/outcomes.yml: trial results as numbers of people, and which label side effects to draw."""
+
+    trials: Annotated[list[Trial], Field(min_length=1)]
+    label_harms: LabelHarms
+
+    def problems(self) -> Iterator[tuple[Loc, str]]:
+        seen, main = set(), {t.trial for t in self.trials if t.main_outcome}
+        for i, t in enumerate(self.trials):
+            if t.id in seen:
+                yield ("trials", i, "id"), f"id '{t.id}' is used twice"
+            seen.add(t.id)
+            if t.trial not in main:
+                yield ("trials", i), (f"{t.trial}: show the trial's main outcome too (a row with "
+                                      "'main_outcome: true'), never only its other results")
+
+
+# --- data/crisis_lines.yml ---------------------------------------------------------------
+
+CRISIS_KINDS = {
+    "emergency": "Emergency services",
+    "crisis": "Crisis and suicide-prevention line",
+    "drugs": "Drug and alcohol help",
+    "directory": "Directory of helplines",
+}
+SOURCE_ADVICE = ("every number needs the https address of the official page it was checked against "
+                 "(a list if the number and the hours come from two pages)")
+
+
+def _https(url: str) -> str:
+    if not re.fullmatch(r"https://[^\s<>\"']+", url):
+        raise ValueError(f"{url!r}: {SOURCE_ADVICE}")
+    return url
+
+
+def _iso_date(value: str) -> str:
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError(f"{value!r} must be a date, YYYY-MM-DD")
+    return value
+
+
+class CrisisLine(Record):
+    """One service in one country; a wrong crisis number is the most harmful error this site could make."""
+
+    __label__ = ("service", "'{service}'")
+    country: Text
+    service: Text
+    kind: Literal["emergency", "crisis", "drugs", "directory"]
+    contact: Annotated[Text, Field(description="how to reach it, as the source gives it")]
+    hours: Note = ""
+    source: Annotated[list[Annotated[str, AfterValidator(_https)]],
+                      BeforeValidator(lambda v: [v] if isinstance(v, str) else v),
+                      Field(min_length=1, description=SOURCE_ADVICE)]
+    checked: Annotated[str, BeforeValidator(_date_text), AfterValidator(_iso_date),
+                       Field(description="the date the number was checked against its source (YYYY-MM-DD)")]
+
+
+class CrisisLines(RootModel[Annotated[list[CrisisLine], Field(min_length=1)]]):
+    """data/crisis_lines.yml: urgent-help services, grouped by country in file order."""
+
+    def problems(self) -> Iterator[tuple[Loc, str]]:
+        seen: dict[tuple[str, str], int] = {}
+        for i, line in enumerate(self.root):
+            key = (line.country.lower(), line.service.lower())
+            if key in seen:
+                yield (i,), f"'{line.service}' for {line.country} is already listed (entry {seen[key] + 1})"
+            seen.setdefault(key, i)
