@@ -375,13 +375,14 @@ def test_nmda_diagram_inlines_three_panels(tiny):
         f"@article{{{key},\n  author = {{A, B}},\n  title = {{T}},\n  journal = {{J}},\n  year = {{2020}},\n"
         f"  doi = {{10.1000/{key}}},\n  evidence = {{review}},\n  verified = {{https://doi.org/10.1000/{key}}}\n}}\n\n"
         for key in ("traynelis2010glutamate", "zhang2021structural", "lodge2015ketamine"))
-    build = tiny({"index.md": with_marker("nmda-diagram"), **panels}, bib=bib)
+    synthetic = lambda config: config["extra"]["references"].update(editorial=False)  # noqa: E731 (stand-in entries)
+    build = tiny({"index.md": with_marker("nmda-diagram"), **panels}, bib=bib, config_changes=synthetic)
     assert build.ok, build.output
     html = build.html()
     assert re.findall(r'<div class="nmda-panel"><svg [^>]*role="img"[^>]*><title id="([a-z]+)-t">', html) == [
         "open", "blocked", "trapped"]
     del panels["assets/diagrams/nmda-trapped.svg"]
-    fails_with(tiny({"index.md": with_marker("nmda-diagram"), **panels}, bib=bib),
+    fails_with(tiny({"index.md": with_marker("nmda-diagram"), **panels}, bib=bib, config_changes=synthetic),
                r"docs/index\.md:\d+: diagram docs/assets/diagrams/nmda-trapped\.svg not found")
 
 
