@@ -68,8 +68,7 @@ def test_link_targets_for_the_external_link_check():
     assert len(real) >= 200 and all(url.startswith(("http://", "https://")) for url, *_ in real)
 
 
-def test_verified_must_be_a_canonical_record(monkeypatch):
-    monkeypatch.setattr(bibfile, "CHECK_VERIFIED_HOSTS", True)
+def test_verified_must_be_a_canonical_record():
     text = GOOD_BIB + entry("lee2020bad", verified="https://www.researchgate.net/publication/1_Bad_things")
     errors = [str(e) for e in bibfile.check(bibfile.read(text))]
     assert len(errors) == 1 and re.match(r"references\.bib:\d+: entry 'lee2020bad': verified 'https://www\.researchgate"
@@ -78,3 +77,5 @@ def test_verified_must_be_a_canonical_record(monkeypatch):
                       "https://www.accessdata.fda.gov/x", "https://www.ncbi.nlm.nih.gov/books/NBK1/",
                       "https://doi.org/10.1000/test.9", "https://www.gov.uk/x", "https://apps.who.int/x"):
         assert bibfile.check(bibfile.read(GOOD_BIB + entry("lee2020bad", verified=canonical))) == [], canonical
+    real = bibfile.read_file(ROOT / "references.bib", "references.bib")
+    assert [str(e) for e in bibfile.check(real) if "canonical record" in str(e)] == []

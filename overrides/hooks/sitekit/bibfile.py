@@ -112,9 +112,6 @@ VERIFIED_HOSTS = {
     "plos.org": "publisher (PLOS)",
     "cochranelibrary.com": "publisher (Cochrane Library)",
 }
-# Off only until the last references.bib entries that still name a mirror are re-verified (helper content2);
-# then set True: every build enforces VERIFIED_HOSTS (tests/test_bibliography.py proves the rule).
-CHECK_VERIFIED_HOSTS = False
 # Documents that must be on a regulator's own site (evidence = label or regulator).
 OFFICIAL_HOSTS = ("fda.gov", "nlm.nih.gov", "europa.eu", "federalregister.gov", "govinfo.gov", "who.int",
                   "legislation.gov.uk", "gov.uk", "usdoj.gov", "dea.gov", "nice.org.uk")
@@ -488,7 +485,7 @@ def _editorial(e: Entry, err, seen_ids: dict) -> None:
     verified = e.get("verified")
     if not verified:
         err("missing 'verified' field: the URL of the PubMed/publisher/regulator record the fields were copied from")
-    elif CHECK_VERIFIED_HOSTS and URL_RE.match(verified) and not _host_in(verified, VERIFIED_HOSTS):
+    elif URL_RE.match(verified) and not _host_in(verified, VERIFIED_HOSTS):
         err(f"verified {verified!r} is not a canonical record: use the PubMed, PMC, doi.org, publisher or "
             "regulator address (the list and reasons: VERIFIED_HOSTS in overrides/hooks/sitekit/bibfile.py)",
             e.line_of("verified"))
