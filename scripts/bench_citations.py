@@ -168,10 +168,16 @@ def serve_rebuild(repeat: int) -> dict[str, tuple[list[float], list[float]]]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    originals = {rel: (ROOT / rel).read_text(encoding="utf-8") for rel, _ in EDITS.values()}
+    # A copy of the site, never the working tree: an interrupted run must not leave an edit behind
+    # (one once reached a commit this way).
+    tmp = tempfile.TemporaryDirectory(prefix="kbench-serve-")
+    root = Path(tmp.name) / "site"
+    shutil.copytree(ROOT, root, ignore=shutil.ignore_patterns(".git", ".venv", "site", ".cache", "node_modules",
+                                                              "reports", "__pycache__"))
+    originals = {rel: (root / rel).read_text(encoding="utf-8") for rel, _ in EDITS.values()}
     command = [sys.executable, "-m", "mkdocs", "serve", "--strict", "--dev-addr", f"127.0.0.1:{port}"]
     proc = subprocess.Popen(command,
-                            cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
+                            cwd=root, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
     results = {}
     try:
         _wait_for(proc, "Serving on")
@@ -182,7 +188,7 @@ def serve_rebuild(repeat: int) -> dict[str, tuple[list[float], list[float]]]:
                 start = time.perf_counter()
                 edited = edit(originals[rel], i)
                 assert edited != originals[rel], f"the {kind} edit found nothing to change in {rel}"
-                (ROOT / rel).write_text(edited, encoding="utf-8")
+                (root / rel).write_text(edited, encoding="utf-8")
                 _wait_for(proc, "Detected file changes")
                 noticed = time.perf_counter()
                 _wait_for(proc, "Reloading browsers")
@@ -190,15 +196,14 @@ def serve_rebuild(repeat: int) -> dict[str, tuple[list[float], list[float]]]:
                     built.append(time.perf_counter() - noticed - 0.1)
                     reloaded.append(time.perf_counter() - start)
                 time.sleep(0.5)
-            (ROOT / rel).write_text(originals[rel], encoding="utf-8")
+            (root / rel).write_text(originals[rel], encoding="utf-8")
             _wait_for(proc, "Reloading browsers")
             time.sleep(0.5)
             results[kind] = (built, reloaded)
     finally:
-        for rel, text in originals.items():
-            (ROOT / rel).write_text(text, encoding="utf-8")
         proc.terminate()
         proc.wait(timeout=30)
+        tmp.cleanup()
     return results
 
 
@@ -247,7 +252,7 @@ def main() -> None:
         per_page = [(r["cold"] - r["floor"]) / r["pages"] for r in rows]
         print("citation overhead per page (cold, s):", " ".join(f"{x:.4f}" for x in per_page))
     if not args.no_serve:
-        for kind, (built, reloaded) in serve_rebuild(max(args.repeat, 5)).items():
+        for kind, (built, reloaded) in serve_rebuild(args.repeat or 5).items():
             print(f"mkdocs serve, after editing {kind} of the real site: rebuild {statistics.median(built):.2f} s "
                   f"(median; runs {', '.join(f'{t:.2f}' for t in built)}); edit-to-reload "
                   f"{statistics.median(reloaded):.2f} s", flush=True)

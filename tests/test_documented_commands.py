@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -202,6 +203,30 @@ def test_benchmark_runs_with_its_documented_flags(repo_copy):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert re.search(r"^\s+5\s+20\s+[\d.]+\s+[\d.]+\s+[\d.]+", proc.stdout, re.M), proc.stdout
 
+
+
+def test_benchmark_killed_mid_serve_leaves_the_working_tree_alone(repo_copy, tmp_path):
+    """The serve measurement edits pages, a reference and a data file. It edits a copy: a run killed
+    mid-edit (no ``finally`` runs on SIGKILL) once left ``<!-- bench edit 2 -->`` in a page that was
+    then committed."""
+    watched = ["docs/what-is-ketamine.md", "references.bib", "data/timeline.yml"]
+    before = {rel: (repo_copy / rel).read_bytes() for rel in watched}
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    proc = subprocess.Popen([str(repo_copy / ".venv" / "bin" / "python"), "scripts/bench_citations.py", "--sizes",
+                             "--repeat", "1"], cwd=repo_copy, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.time() + 300
+        edited = None
+        while time.time() < deadline and proc.poll() is None and edited is None:
+            edited = next((p for p in tmp_path.glob("kbench-serve-*/site/docs/what-is-ketamine.md")
+                           if "bench edit" in p.read_text(encoding="utf-8", errors="replace")), None)
+            time.sleep(0.05)
+        assert edited is not None, "the benchmark never edited its copy of the site"
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    assert {rel: (repo_copy / rel).read_bytes() for rel in watched} == before
 
 # ---------------------------------------------------------------------------
 # Examples: copied exactly as shown, built in a copy of the real site.
