@@ -233,7 +233,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", nargs="*", default=DEFAULT_SIZES, help="PAGES:ENTRIES pairs")
     parser.add_argument("--repeat", type=int, default=0,
-                        help="builds per measurement, median reported (default: 7 for small sites down to 1 for 500 pages)")
+                        help="builds per measurement, median reported (default: 7 for small sites down to 3 for 500 pages; one build of a large site varies by 10%% or more)")
     parser.add_argument("--no-serve", action="store_true", help="skip the mkdocs serve rebuild measurement")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} CPUs; Python {sys.version.split()[0]}", flush=True)
@@ -242,7 +242,7 @@ def main() -> None:
     rows = []
     for size in args.sizes:
         pages, entries = map(int, size.split(":"))
-        r = bench_size(pages, entries, args.repeat or max(1, min(7, 350 // pages)))
+        r = bench_size(pages, entries, args.repeat or max(3, min(7, 350 // pages)))
         rows.append(r)
         print(f"{pages:>6} {entries:>8} {r['floor']:>8.2f} {r['cold']:>8.2f} {r['warm']:>8.2f} "
               f"{r['cold'] / r['floor']:>10.2f}x {r['warm'] / r['floor']:>10.2f}x          "

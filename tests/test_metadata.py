@@ -192,3 +192,24 @@ def test_hard_names_in_json_ld(tiny):
     assert not re.search(r"[\\{}$]", " ".join(a["name"] for a in work["author"]) + work["name"])
     li = re.search(r'<li id="ref-ledare2015ketamine".*?</li>', build.html()).group()
     assert "Le Daré B, Cubała WJ, Zarate CA Jr, et al. Ketamine in Annales Pharmaceutiques Françaises: 50% of " in li
+
+
+def test_jsonld_is_what_jinja_tojson_wrote_with_each_work_serialised_once():
+    """Each cited work is serialised once per build and spliced into every page citing it; the script
+    text must equal Jinja2's ``tojson`` of the whole page object (the template used before), including
+    the escapes that keep ``</script>`` and quotes in a title from ending the script."""
+    from jinja2.utils import htmlsafe_json_dumps
+
+    hard = {"@type": "CreativeWork", "name": "</script><b>\"quoted\" & 'single' — ünïcode",
+            "author": [{"@type": "Person", "name": "B. Le Daré"}]}
+    works = [hard, metadata.scholarly_work(next(iter(BIB.values())))]
+    meta = {"title": "A page", "description": 'Says "citation": [] in its text', "reviewed": dt.date(2026, 1, 2),
+            "next_review": dt.date(2027, 1, 2)}
+    got = metadata.page_metadata(meta, title="A page", url="https://example.org/a/", path="a/", site_name="Site",
+                                 site_url="https://example.org/", site_description="",
+                                 cited=[metadata.script_json(w) for w in works])["jsonld"]
+    expected = metadata.medical_webpage(title="A page", description=meta["description"], reviewed=meta["reviewed"],
+                                        next_review=meta["next_review"], url="https://example.org/a/",
+                                        site_name="Site", site_url="https://example.org/", cited=works)
+    assert str(got) == htmlsafe_json_dumps(expected, dumps=json.dumps, sort_keys=True)
+    assert "</script>" not in got and json.loads(got)["citation"] == works

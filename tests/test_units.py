@@ -292,3 +292,12 @@ def test_strip_tokens_keeps_paragraph_markup_around_inline_citations():
     _, placed, _ = render("[@a] opens a paragraph.\n")
     stripped = cite.strip_tokens(placed)
     assert stripped.count("<p>") == stripped.count("</p>") == 1 and "opens a paragraph." in stripped
+
+
+@pytest.mark.parametrize("key,ok", [("lee2020bad", True), ("lee2020bad-b", True), ("lee2020bad-z", True),
+                                    ("lee2020bad-a", False), ("lee2020bad-bb", False), ("lee2020badly", False),
+                                    ("lee2020bad-", False), ("lee2020ba", False)])
+def test_key_convention_allows_only_a_clash_suffix(key, ok):
+    fields = {"author": "Lee, A.", "title": "Bad news", "year": "2020"}
+    entry = bibfile.Entry("article", key, 1, {k: bibfile.Field(k, v, 1) for k, v in fields.items()})
+    assert (bibfile.key_convention_error(entry) is None) is ok

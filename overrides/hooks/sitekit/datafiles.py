@@ -9,6 +9,8 @@ location is looked up there. The schemas themselves are in ``sitekit.schemas``.
 
 from __future__ import annotations
 
+import copy
+import functools
 import string
 import typing
 from pathlib import Path
@@ -20,24 +22,39 @@ from pydantic import BaseModel, RootModel, ValidationError
 from sitekit.errors import SiteError, raise_all
 
 M = TypeVar("M", bound=BaseModel)
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 Loc = tuple[Any, ...]
 
 
 def load(path: Path, display: str) -> tuple[Any, dict[Loc, int]]:
-    """(data, lines): ``lines`` maps each location, e.g. ``("routes", 1, "id")``, to its 1-based line."""
+    """(data, lines): ``lines`` maps each location, e.g. ``("routes", 1, "id")``, to its 1-based line.
+    ``data`` is the caller's own copy; ``lines`` is shared and must not be changed."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise SiteError(display, None, "data file not found") from exc
+    data, lines = _parse(text, display)
+    return copy.deepcopy(data), lines
+
+
+@functools.lru_cache(maxsize=64)
+def _parse(text: str, display: str) -> tuple[Any, dict[Loc, int]]:
+    """One YAML parse (libyaml when available) gives both the nodes, whose marks carry the lines, and the
+    data built from them. Memoised on the text: several pages use the same file, and a YAML parse cost
+    about a quarter of a build before (a failed parse raises, and is not memoised)."""
+    loader = _LOADER(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise SiteError(display, mark.line + 1 if mark else None, f"not valid YAML: {exc}") from exc
+    finally:
+        loader.dispose()
     lines: dict[Loc, int] = {(): 1}
     errors: list[SiteError] = []
-    _walk(node, (), lines, errors, display)
+    if node is not None:
+        _walk(node, (), lines, errors, display)
     raise_all(errors)
     return data, lines
 

@@ -84,7 +84,7 @@ def parse(text: str, display: str = "data/facts.yml", bib_keys: frozenset | None
     (the citation hook reports an unreadable bibliography on its own).
     """
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml when available
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise SiteError(display, mark.line + 1 if mark else None, f"not valid YAML: {exc}") from exc

@@ -4,8 +4,8 @@ Why pandoc directly (not mkdocs-bibtex's registry): one pandoc run formats every
 in the cache, straight to HTML (real dashes, quotes, sub- and superscripts, no Markdown round trip),
 from the BibTeX that ``sitekit.bibfile.to_bibtex`` writes out of the build's own model, so the
 formatter reads exactly what the build accepted. The run starts as a subprocess when the build
-starts and is collected when the first page needs it, so pandoc works on the second core while
-MkDocs renders Markdown. Results are cached on disk per entry, keyed by what pandoc is given
+starts (its input and output are files, so nothing waits on a pipe) and is collected when the first
+page needs it, so pandoc works on the second core while MkDocs renders Markdown. Results are cached on disk per entry, keyed by what pandoc is given
 (macros already expanded, so editing an ``@string`` re-formats the entries that use it), the style
 and pandoc's version: editing one entry re-formats only that entry.
 
@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 from importlib import metadata
@@ -96,25 +97,28 @@ class Formatter:
         missing = [e for e in entries if self._prints[e.key] not in self._cache]
         if not missing:
             return
-        fd, bib = tempfile.mkstemp(suffix=".bib", prefix="references-")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write("\n".join(to_bibtex(e) for e in missing))
-        command = [self.pandoc, "--citeproc", "--csl", self.csl_path, "--bibliography", bib,
-                   "-f", "markdown", "-t", "html", "--wrap=none"]
-        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   text=True, encoding="utf-8")
-        self._run = (process, bib, missing)
+        work = tempfile.mkdtemp(prefix="references-")
+        Path(work, "in.bib").write_text("\n".join(to_bibtex(e) for e in missing), encoding="utf-8")
+        Path(work, "in.md").write_text('---\nnocite: "@*"\n---\n', encoding="utf-8")
+        command = [self.pandoc, "--citeproc", "--csl", self.csl_path, "--bibliography", "in.bib",
+                   "-f", "markdown", "-t", "html", "--wrap=none", "-o", "out.html", "in.md"]
+        # Files, not pipes: pandoc reads the bibliography only after its input ends and would stall on a
+        # full output pipe, so with pipes most of its work waited for ``result`` instead of running now.
+        process = subprocess.Popen(command, cwd=work, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE, text=True, encoding="utf-8")
+        self._run = (process, work, missing)
 
     def result(self) -> dict[str, str]:
         """{key: sanitised HTML} for every entry given to ``start``; waits for pandoc if it is still running."""
         stale = set(self._cache) != set(self._prints.values())
         if self._run is not None:
-            process, bib, missing = self._run
+            process, work, missing = self._run
             self._run = None
             try:
-                out, err = process.communicate('---\nnocite: "@*"\n---\n')
+                _, err = process.communicate()
+                out = Path(work, "out.html").read_text(encoding="utf-8") if not process.returncode else ""
             finally:
-                os.unlink(bib)
+                shutil.rmtree(work, ignore_errors=True)
             if process.returncode:
                 raise SiteError(self.bib_path, None, f"pandoc could not format the references: {err.strip()}")
             found = {m.group("key"): (m.group("inline") if m.group("inline") is not None else m.group("plain"))
@@ -133,11 +137,11 @@ class Formatter:
     def close(self) -> None:
         """Stop a run whose results will not be used (the build failed)."""
         if self._run is not None:
-            process, bib, _ = self._run
+            process, work, _ = self._run
             self._run = None
             process.kill()
             process.communicate()
-            os.unlink(bib)
+            shutil.rmtree(work, ignore_errors=True)
 
     def _load(self) -> dict[str, str]:
         if not self.cache_file or not self.cache_file.exists():
