@@ -199,3 +199,36 @@ def test_search_index_has_page_text_but_no_citation_tokens_or_markup(site):
     section = next(d for d in data["docs"] if d["location"] == "what-is-ketamine/#a-medicine-with-two-lives")
     assert "Ketamine is a general anesthetic" in section["text"]
     assert "citation-ref" not in index
+
+
+@pytest.mark.parametrize("address,publishing,problem", [
+    ("feedback@example.org", False, None),  # placeholder: fine for local builds and tests
+    ("feedback@example.org", True, "is a placeholder"),
+    ("team@mail.example.com", True, "is a placeholder"),
+    ("editors@ketamine.test", True, "is a placeholder"),
+    ("editors@ketamine-explained.org", True, None),
+    ("", False, "is missing"),
+    (None, True, "is missing"),
+    ("not an address", False, "is not an e-mail address"),
+    ('a"b@x.org', False, "is not an e-mail address"),
+])
+def test_feedback_address(address, publishing, problem):
+    from sitekit.mkbuild import feedback_address_problem
+
+    got = feedback_address_problem(address, publishing)
+    assert (got is None) if problem is None else (problem in got), got
+
+
+def test_a_build_for_publishing_refuses_the_placeholder_feedback_address(tiny, monkeypatch):
+    """The deploy workflow sets SITE_PUBLISH: a reader's report of an error must reach someone."""
+    import conftest
+
+    assert tiny().ok
+    monkeypatch.setitem(conftest.ENV, "SITE_PUBLISH", "1")
+    build = tiny()
+    assert not build.ok
+    assert "extra.feedback_email 'feedback@example.org' is a placeholder" in build.output
+    assert "Traceback" not in build.output
+    published = tiny(config_changes=lambda c: c["extra"].update(feedback_email="editors@ketamine-explained.org"))
+    assert published.ok, published.output
+    assert "SITE_PUBLISH: \"1\"" in (ROOT / ".github" / "workflows" / "deploy.yml").read_text(encoding="utf-8")

@@ -84,6 +84,23 @@ def bib_options(raw: dict) -> base.Config:
     return options
 
 
+PUBLISH_ENV = "SITE_PUBLISH"  # set by .github/workflows/deploy.yml
+_RESERVED_DOMAIN = re.compile(r"@(?:[\w-]+\.)*example\.(?:org|com|net)$|@[\w.-]+\.(?:example|invalid|test|localhost)$", re.I)
+
+
+def feedback_address_problem(address: str | None, publishing: bool) -> str | None:
+    """Why ``extra.feedback_email`` cannot be used, or None. A reader's report of an error on a medical
+    page must reach someone: a build for publishing refuses a placeholder (RFC 2606 reserved) address."""
+    if not address:
+        return "extra.feedback_email is missing: every page offers readers an e-mail link to report a problem"
+    if not re.fullmatch(r"[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+", address):
+        return f"extra.feedback_email '{address}' is not an e-mail address"
+    if publishing and _RESERVED_DOMAIN.search(address):
+        return (f"extra.feedback_email '{address}' is a placeholder: readers' reports would go nowhere. "
+                f"Set a monitored address in mkdocs.yml before publishing ({PUBLISH_ENV} is set)")
+    return None
+
+
 class SiteBuild:
     """See the module docstring. Event methods appear in the order MkDocs calls them."""
 
@@ -119,6 +136,9 @@ class SiteBuild:
                 raise ConfigurationError(str(exc)) from exc
         if "abbr" in config.markdown_extensions:
             config.markdown_extensions.append(FastAbbreviations())
+        problem = feedback_address_problem(config.extra.get("feedback_email"), bool(os.environ.get(PUBLISH_ENV)))
+        if problem:
+            raise ConfigurationError(problem)
         self.options = bib_options(config.extra.get("bibtex") or {})
         rules = config.extra.get("references") or {}
         self.editorial = rules.get("editorial", True)
