@@ -5,9 +5,10 @@ in the cache, straight to HTML (real dashes, quotes, sub- and superscripts, no M
 from the BibTeX that ``sitekit.bibfile.to_bibtex`` writes out of the build's own model, so the
 formatter reads exactly what the build accepted. The run starts as a subprocess when the build
 starts (its input and output are files, so nothing waits on a pipe) and is collected when the first
-page needs it, so pandoc works on the second core while MkDocs renders Markdown. Results are cached on disk per entry, keyed by what pandoc is given
-(macros already expanded, so editing an ``@string`` re-formats the entries that use it), the style
-and pandoc's version: editing one entry re-formats only that entry.
+page needs it, so pandoc works on the second core while MkDocs renders Markdown. Results are cached
+on disk per entry, keyed by what pandoc is given (macros already expanded, so editing an ``@string``
+re-formats the entries that use it), the style and pandoc's version: editing one entry re-formats
+only that entry.
 
 Every surface (a page's reference list and its hover previews, the touch panel, the References
 page, the printable edition) shows ``sanitize``'s output: references.bib is untrusted input.
