@@ -144,3 +144,30 @@ def test_direct_pandoc_keeps_what_the_engine_mangles(tmp_path):
     assert "Ketamine–a record for 50% of Über patients" in html
     assert 'href="https://www.example.gov/rems/index.cfm?event=Detail.page&amp;REMS=386&amp;q=product_ndc%3A1"' in html
     assert "\\" not in html and "--" not in html
+
+
+def test_pandoc_finishes_while_the_build_goes_on_and_leaves_no_files(tmp_path, monkeypatch):
+    """pandoc must do its work while pages render, not when ``result`` is first called: with pipes it
+    waited for its input to end (and could stall on a full output pipe). Its temporary files go either way."""
+    import tempfile
+    import time
+
+    work = tmp_path / "tmp"
+    work.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(work))
+    many = "\n".join(BIB.replace("smith2020ketamine", f"smith2020ketamine{i}").replace("10.1000/test.1", f"10.1000/t.{i}")
+                     for i in range(400))  # enough output to fill a pipe's buffer several times
+    formatter = Formatter(AMA, tmp_path / "cache")
+    formatter.start(list(bibfile.read(many).entries.values()))
+    process = formatter._run[0]
+    deadline = time.time() + 60
+    while process.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    assert process.returncode == 0, "pandoc did not finish on its own before its result was asked for"
+    texts = formatter.result()
+    assert len(texts) == len(bibfile.read(many).entries) and all("Journal of Tests" in t for t in texts.values())
+    assert not list(work.iterdir())
+    formatter = Formatter(AMA, tmp_path / "cache2")
+    formatter.start(list(bibfile.read(many).entries.values()))
+    formatter.close()  # a failed build: pandoc is stopped and its files go
+    assert not list(work.iterdir())
