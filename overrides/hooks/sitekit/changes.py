@@ -36,14 +36,14 @@ from xml.etree import ElementTree as ET
 
 import yaml
 
+from sitekit.contract import FRONT_MATTER
+from sitekit.datafiles import YAML_LOADER
 from sitekit.errors import SiteError
 
 FIELD = "changes"
 KEYS = ("date", "summary")
 MAX_SUMMARY = 200
 EXAMPLE = ("changes:\n  - date: 2026-12-06\n    summary: What changed, in one sentence.")
-_FRONT = re.compile(r"^-{3}[ \t]*\n(.*?\n)(?:\.{3}|-{3})[ \t]*\n", re.S)
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
            "November", "December"]
 
@@ -67,11 +67,11 @@ class PageChanges:
 
 def _lines(source: str) -> dict:
     """Line numbers in the file: 'field' -> the changes key, and [i] -> the i-th entry (with its keys)."""
-    m = _FRONT.match(source)
+    m = FRONT_MATTER.match(source)
     if not m:
         return {}
     try:
-        root = yaml.compose(m.group(1), Loader=_LOADER)
+        root = yaml.compose(m.group(1), Loader=YAML_LOADER)
     except yaml.YAMLError:
         return {}  # the page contract reports invalid YAML
     lines: dict = {}

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import yaml
 
 from sitekit import mdscan
+from sitekit.datafiles import YAML_LOADER
 from sitekit.errors import SiteError, line_of
 
 KEY_POINTS_OPENER = '!!! abstract "Key points"'
@@ -119,8 +120,7 @@ class FrontMatter:
     error: SiteError | None = None
 
 
-_FRONT_MATTER = re.compile(r"^-{3}[ \t]*\n(.*?\n)(?:\.{3}|-{3})[ \t]*\n", re.S)
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: every page's is read
+FRONT_MATTER = re.compile(r"^-{3}[ \t]*\n(.*?\n)(?:\.{3}|-{3})[ \t]*\n", re.S)  # group 1: the YAML
 
 
 def front_matter(source: str, path: str) -> FrontMatter:
@@ -133,11 +133,11 @@ def front_matter(source: str, path: str) -> FrontMatter:
 
 @functools.lru_cache(maxsize=4096)
 def _parse(source: str) -> tuple[dict, tuple[int, str] | None]:
-    m = _FRONT_MATTER.match(source)
+    m = FRONT_MATTER.match(source)
     if not m:
         return {}, None
     try:
-        data = yaml.load(m.group(1), Loader=_LOADER)
+        data = yaml.load(m.group(1), Loader=YAML_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)

@@ -22,7 +22,8 @@ from pydantic import BaseModel, RootModel, ValidationError
 from sitekit.errors import SiteError, raise_all
 
 M = TypeVar("M", bound=BaseModel)
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# The one YAML loader of the build (libyaml when available): data files, front matter, facts.
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 Loc = tuple[Any, ...]
 
 
@@ -42,7 +43,7 @@ def _parse(text: str, display: str) -> tuple[Any, dict[Loc, int]]:
     """One YAML parse (libyaml when available) gives both the nodes, whose marks carry the lines, and the
     data built from them. Memoised on the text: several pages use the same file, and a YAML parse cost
     about a quarter of a build before (a failed parse raises, and is not memoised)."""
-    loader = _LOADER(text)
+    loader = YAML_LOADER(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None

@@ -40,6 +40,7 @@ from pathlib import Path
 import yaml
 
 from sitekit import mdscan
+from sitekit.datafiles import YAML_LOADER
 from sitekit.errors import SiteError, line_of, raise_all
 
 TOKEN = re.compile(r"\{\{\s*fact\s*:(?P<name>[^{}\n]*)\}\}")
@@ -84,7 +85,7 @@ def parse(text: str, display: str = "data/facts.yml", bib_keys: frozenset | None
     (the citation hook reports an unreadable bibliography on its own).
     """
     try:
-        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml when available
+        root = yaml.compose(text, Loader=YAML_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise SiteError(display, mark.line + 1 if mark else None, f"not valid YAML: {exc}") from exc

@@ -18,6 +18,7 @@ import datetime as dt
 import json
 import re
 
+from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
 from sitekit import bibfile
@@ -162,10 +163,9 @@ def page_citation(*, title: str, site_name: str, reviewed: dt.date, url: str, pa
 
 
 def script_json(value) -> str:
-    """JSON that is safe inside ``<script>``, exactly as Jinja2's ``tojson`` writes it (sorted keys;
-    ``<``, ``>``, ``&`` and ``'`` as \\u escapes)."""
-    return (json.dumps(value, sort_keys=True).replace("<", "\\u003c").replace(">", "\\u003e")
-            .replace("&", "\\u0026").replace("'", "\\u0027"))
+    """JSON that is safe inside ``<script>``: Jinja2's own ``tojson`` (sorted keys; ``<``, ``>``, ``&``
+    and ``'`` escaped), called once per value instead of once per page."""
+    return str(htmlsafe_json_dumps(value, dumps=json.dumps, sort_keys=True))
 
 
 def page_metadata(meta: dict, *, title: str, url: str, path: str, site_name: str, site_url: str,
