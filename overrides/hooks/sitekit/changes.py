@@ -34,10 +34,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-import yaml
 
 from sitekit.contract import FRONT_MATTER
-from sitekit.datafiles import YAML_LOADER
+from sitekit.datafiles import parse_text
 from sitekit.errors import SiteError
 
 FIELD = "changes"
@@ -71,22 +70,15 @@ def _lines(source: str) -> dict:
     if not m:
         return {}
     try:
-        root = yaml.compose(m.group(1), Loader=YAML_LOADER)
-    except yaml.YAMLError:
+        _, located = parse_text(m.group(1), "front matter")  # the data-file reader's map of lines
+    except SiteError:
         return {}  # the page contract reports invalid YAML
     lines: dict = {}
-    if not isinstance(root, yaml.MappingNode):
-        return lines
-    for key, value in root.value:
-        if key.value != FIELD:
+    for loc, line in located.items():
+        if loc[:1] != (FIELD,) or len(loc) > 3:
             continue
-        lines["field"] = key.start_mark.line + 2  # +1: 1-based, +1: the opening '---'
-        if isinstance(value, yaml.SequenceNode):
-            for i, item in enumerate(value.value):
-                lines[i] = item.start_mark.line + 2
-                if isinstance(item, yaml.MappingNode):
-                    for k, _value in item.value:
-                        lines[(i, k.value)] = k.start_mark.line + 2
+        key = "field" if len(loc) == 1 else loc[1] if len(loc) == 2 else (loc[1], str(loc[2]))
+        lines[key] = line + 1  # +1: the opening '---' comes before the YAML
     return lines
 
 

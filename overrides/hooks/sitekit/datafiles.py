@@ -34,14 +34,15 @@ def load(path: Path, display: str) -> tuple[Any, dict[Loc, int]]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise SiteError(display, None, "data file not found") from exc
-    data, lines = _parse(text, display)
+    data, lines = parse_text(text, display)
     return copy.deepcopy(data), lines
 
 
 @functools.lru_cache(maxsize=64)
-def _parse(text: str, display: str) -> tuple[Any, dict[Loc, int]]:
-    """One YAML parse (libyaml when available) gives both the nodes, whose marks carry the lines, and the
-    data built from them. Memoised on the text: several pages use the same file, and a YAML parse cost
+def parse_text(text: str, display: str) -> tuple[Any, dict[Loc, int]]:
+    """YAML text -> (data, lines), as ``load`` (also used for front matter by ``sitekit.changes``). One
+    parse (libyaml when available) gives both the nodes, whose marks carry the lines, and the data built
+    from them. Memoised on the text: several pages use the same file, and a YAML parse cost
     about a quarter of a build before (a failed parse raises, and is not memoised)."""
     loader = YAML_LOADER(text)
     try:
