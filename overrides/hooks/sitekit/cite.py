@@ -22,6 +22,7 @@ meets them, so only the citations that really show are numbered.
 
 from __future__ import annotations
 
+import functools
 import html
 import html as htmlmod
 import re
@@ -30,7 +31,7 @@ from typing import Mapping
 
 from sitekit import mdscan
 from sitekit.bibfile import EVIDENCE_TYPES, KEY_RE
-from sitekit.errors import SiteError, line_of, raise_all
+from sitekit.errors import SiteError, raise_all
 
 # A bracket group with no nested brackets holding an '@' that does not follow a letter (so
 # [me@example.org] is not one). What surrounds it decides whether it is a citation.
@@ -39,6 +40,8 @@ _LINK_DEFINITION = re.compile(r"[ ]{0,3}\[[^\[\]]*\]:")
 _ABBREVIATION = re.compile(r"[ ]{0,3}\*\[[^\[\]]*\]:")
 _FOOTNOTE_BEFORE = re.compile(r"\[\^[^\[\]]+\]$")
 _HEADING = re.compile(r"[ ]{0,3}#{1,6}[ \t]")
+# A group of plain keys, "@a" or "@a; @b" (most groups): read without the checks of _parse_item.
+_SIMPLE_ITEMS = re.compile(r"[ \t]*@[a-z0-9][a-z0-9-]*[ \t]*(?:;[ \t]*@[a-z0-9][a-z0-9-]*[ \t]*)*")
 _ITEM = re.compile(r"\s*(?P<prefix>[^@]*?)\s*@(?P<key>[^\s,;]*)(?P<rest>[^,]*?)\s*(?:,\s*(?P<loc>.*?))?\s*", re.S)
 
 
@@ -56,7 +59,7 @@ class Group:
     cites: list[Cite]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Reference:
     """What the renderer needs to know about one bibliography entry."""
 
@@ -105,6 +108,7 @@ def find_groups(md: str, path: str, line_offset: int = 0) -> list[Group]:
         return []
     protected = mdscan.protected(md)
     groups, errors = [], []
+    counted, line = 0, 1 + line_offset  # lines counted up to ``counted`` (matches come in order)
     for m in matches:
         inner, after = m.group("inner"), m.group("after")
         if m.start() in protected:
@@ -112,35 +116,42 @@ def find_groups(md: str, path: str, line_offset: int = 0) -> list[Group]:
         line_start = md.rfind("\n", 0, m.start()) + 1
         if after == ":" and _LINK_DEFINITION.fullmatch(md, line_start, m.end()):
             continue  # "[label]: url" at the start of a line is a link definition, not a citation
-        line = line_of(md, m.start()) + line_offset
-
-        def fail(message: str, line=line, inner=inner) -> None:
-            errors.append(SiteError(path, line, f"citation [{inner.strip()}] {message}"))
-
-        before = md[line_start:m.start()]
-        if _HEADING.match(md, line_start):
-            fail("in a heading: cite in the text below it")
-        elif _ABBREVIATION.match(md, line_start):
-            fail("in an abbreviation definition: abbreviation tooltips are plain text")
-        elif after == "(":
-            fail("followed by '(': a citation cannot be a link; write the link and the citation separately")
-        elif after == "[" and not md.startswith("^", m.end()):  # [@k][^note] is fine
-            fail("followed by '[': write several sources in one group, [@a; @b], not [@a][@b]")
-        elif before.endswith("]") and not _FOOTNOTE_BEFORE.search(before):
-            fail("right after ']': write several sources in one group, [@a; @b], and leave a space after a link")
-        elif before.endswith("!"):
-            fail("in an image: an image description cannot hold a citation; cite in the text or caption")
-        else:
-            cites = []
+        line += md.count("\n", counted, m.start())
+        counted = m.start()
+        problem = _placement_problem(md, line_start, m.start(), m.end(), after)
+        cites: list[Cite] = []
+        if problem is None and _SIMPLE_ITEMS.fullmatch(inner):  # the usual [@a] or [@a; @b]: nothing to check
+            cites = [Cite(part.strip()[1:]) for part in inner.split(";")]
+        elif problem is None:
             for part in inner.split(";"):
                 problem = _parse_item(part, cites)
                 if problem:
-                    fail(f": {problem}".lstrip(" "))
+                    problem = f": {problem}"
                     break
-            else:
-                groups.append(Group(m.start(), m.end() - len(after or ""), line, cites))
-    raise_all([SiteError(e.path, e.line, e.message.replace("] : ", "]: ")) for e in errors])
+        if problem is None:
+            groups.append(Group(m.start(), m.end() - len(after or ""), line, cites))
+        else:
+            errors.append(SiteError(path, line, f"citation [{inner.strip()}] {problem}".replace("] : ", "]: ")))
+    raise_all(errors)
     return groups
+
+
+def _placement_problem(md: str, line_start: int, start: int, end: int, after: str | None) -> str | None:
+    """Why a group cannot be a citation where it stands (a heading, a link, an image...), or None."""
+    before = md[line_start:start]
+    if _HEADING.match(md, line_start):
+        return "in a heading: cite in the text below it"
+    if _ABBREVIATION.match(md, line_start):
+        return "in an abbreviation definition: abbreviation tooltips are plain text"
+    if after == "(":
+        return "followed by '(': a citation cannot be a link; write the link and the citation separately"
+    if after == "[" and not md.startswith("^", end):  # [@k][^note] is fine
+        return "followed by '[': write several sources in one group, [@a; @b], not [@a][@b]"
+    if before.endswith("]") and not _FOOTNOTE_BEFORE.search(before):
+        return "right after ']': write several sources in one group, [@a; @b], and leave a space after a link"
+    if before.endswith("!"):
+        return "in an image: an image description cannot hold a citation; cite in the text or caption"
+    return None
 
 
 def _parse_item(part: str, cites: list[Cite]) -> str | None:
@@ -257,26 +268,33 @@ def fill_page(html: str, page: PageCitations, references: Mapping[str, Reference
     return html
 
 
-def renumber(html: str, page: PageCitations, numbers: dict[str, int], backrefs: dict[str, list[str]],
-             anchor_prefix: str) -> str:
-    """One page of a multi-page document (the printable edition) with numbers shared across pages.
+def drop_reference_list(html: str) -> str:
+    """A placed page without its References section (a multi-page document has one merged list)."""
+    return _REFERENCES_SECTION.sub("", html, count=1)
 
-    ``html`` is the placed page still holding its tokens. Its own References section is
-    dropped (the document has one merged list); each group is numbered from ``numbers`` (updated
-    in order of first use) and its anchor, ``{anchor_prefix}cite-N``, is added to ``backrefs``.
+
+def number_document(page: PageCitations, html: str, numbers: dict[str, int], backrefs: dict[str, list[str]],
+                    anchor_prefix: str) -> None:
+    """Number one page of a multi-page document (the printable edition), across pages.
+
+    ``html`` is the placed page still holding its tokens: each group it shows gets the anchor
+    ``{anchor_prefix}cite-N``; its keys are numbered in ``numbers`` in order of first use across the
+    pages numbered so far, and the anchor is added to ``backrefs``. ``fill_document`` then writes the
+    superscripts, once every page is numbered.
     """
-    html = _REFERENCES_SECTION.sub("", html, count=1)
-
-    def repl(m: re.Match) -> str:
+    for m in _INLINE_RE.finditer(html):
         i = int(m.group(1))
         anchor = f"{anchor_prefix}cite-{i + 1}"
         for c in page.groups[i].cites:
             numbers.setdefault(c.key, len(numbers) + 1)
             if anchor not in backrefs.setdefault(c.key, []):
                 backrefs[c.key].append(anchor)
-        return _superscript(page.groups[i], anchor, numbers)
 
-    return _INLINE_RE.sub(repl, html)
+
+def fill_document(html: str, page: PageCitations, numbers: dict[str, int], anchor_prefix: str) -> str:
+    """The page's tokens as superscripts with the document-wide numbers (after ``number_document``)."""
+    return _INLINE_RE.sub(lambda m: _superscript(page.groups[int(m.group(1))], f"{anchor_prefix}cite-{int(m.group(1)) + 1}",
+                                                 numbers), html)
 
 
 def _superscript(group: Group, anchor: str, numbers: dict[str, int]) -> str:
@@ -333,7 +351,6 @@ def reference_list(numbers: dict[str, int], backrefs: dict[str, list[str]],
     """The numbered reference list; ``bibliography_url`` None leaves out the link to the References page."""
     lines = ['<ol class="references">']
     for key, n in sorted(numbers.items(), key=lambda kv: kv[1]):
-        ref = references[key]
         anchors = backrefs[key]
         if len(anchors) == 1:
             back = f'<a href="#{anchors[0]}" title="Back to the citation">^</a>'
@@ -341,15 +358,19 @@ def reference_list(numbers: dict[str, int], backrefs: dict[str, list[str]],
             letters = " ".join(f'<a href="#{a}" title="Back to citation {i + 1}">{_letter(i)}</a>'
                                for i, a in enumerate(anchors))
             back = f"^ {letters}"
-        lines.append(
-            f'<li id="ref-{key}" value="{n}"><span class="citation-backlinks">{back}</span> '
-            f'<span class="reference-text">{ref.html}</span> {reference_meta(ref, legend_url)}'
-            + (f' <a class="reference-bib-link" href="{bibliography_url}#bib-{key}" '
-               f'title="Full entry and every page that cites it">All citing pages</a>' if bibliography_url else "")
-            + "</li>"
-        )
+        lines.append(f'<li id="ref-{key}" value="{n}"><span class="citation-backlinks">{back}</span> '
+                     + _list_entry(references[key], bibliography_url, legend_url) + "</li>")
     lines.append("</ol>")
     return "\n".join(lines)
+
+
+@functools.lru_cache(maxsize=4096)
+def _list_entry(ref: Reference, bibliography_url: str | None, legend_url: str) -> str:
+    """A reference's text and links in a page's list: the same on every page at the same depth, so made
+    once (a large site repeats each entry on many pages)."""
+    return (f'<span class="reference-text">{ref.html}</span> {reference_meta(ref, legend_url)}'
+            + (f' <a class="reference-bib-link" href="{bibliography_url}#bib-{ref.key}" '
+               f'title="Full entry and every page that cites it">All citing pages</a>' if bibliography_url else ""))
 
 
 def _letter(i: int) -> str:

@@ -25,7 +25,6 @@ import html as htmlmod
 import posixpath
 import re
 from dataclasses import dataclass, field
-from typing import Callable
 from urllib.parse import urljoin, urlsplit
 
 EDITION_URL = "print/"  # where the edition is written, relative to the site root
@@ -61,14 +60,13 @@ def chapter_id(url: str) -> str:
 
 
 def rebase(content: str, page_url: str, targets: dict[str, str], *, references_url: str | None = None,
-           cited: set[str] = frozenset(), keep: Callable[[str, str], bool] = lambda name, value: False) -> str:
+           cited: set[str] = frozenset()) -> str:
     """Make one page's HTML a chapter of the edition.
 
     Ids (and the attributes that point at ids) get the chapter's prefix so they stay unique.
     Links to pages in ``targets`` (URL -> chapter id) become in-document anchors; a link to the
     References page becomes a link to the merged list (an entry's own anchor when ``cited``
     holds its key). Other relative links and sources are re-based on the edition's URL.
-    ``keep(name, value)`` leaves an attribute alone (the document-wide citation anchors).
     """
     prefix = targets[page_url]
 
@@ -96,8 +94,6 @@ def rebase(content: str, page_url: str, targets: dict[str, str], *, references_u
 
     def repl(m: re.Match) -> str:
         name, value = m.group("name"), htmlmod.unescape(m.group("value"))
-        if keep(name, value):
-            return m.group(0)
         if name in ("id", "for", "name"):
             new = local(value)
         elif name.startswith("aria-"):

@@ -47,11 +47,27 @@ class Link:
     html: bool  # written as raw HTML: relative to the page's address, not to its source file
 
 
+class Anchors(dict):
+    """Every page's source path -> its ids, read from the page's HTML the first time a link asks: most
+    pages are never the target of a #fragment, and parsing all of them was a fifth of a rebuild."""
+
+    def __init__(self, pages_html: dict[str, str]):
+        super().__init__()
+        self._html = pages_html
+
+    def __contains__(self, src: object) -> bool:
+        return src in self._html
+
+    def __missing__(self, src: str) -> set[str]:
+        ids = self[src] = anchor_ids(self._html[src])
+        return ids
+
+
 @dataclass
 class Site:
     """What a link can land on."""
 
-    anchors: dict[str, set[str]]  # every page's source path (e.g. "safety/index.md") -> its ids
+    anchors: dict[str, set[str]]  # every page's source path (e.g. "safety/index.md") -> its ids (or Anchors)
     files: set[str]  # every file's source path, pages included
     urls: dict[str, str] = field(default_factory=dict)  # every file's address ("safety/", "" for home) -> source
 

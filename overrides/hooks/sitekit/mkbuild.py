@@ -288,7 +288,7 @@ class SiteBuild:
         """Broken links and #anchors between pages, with the source line (sitekit.internal_links). Every
         page is rendered by now, so every anchor is known; MkDocs's own validation stays on as well."""
         pages = [f for f in files.documentation_pages() if f.page is not None and f.page.content is not None]
-        site = internal_links.Site(anchors={f.src_uri: internal_links.anchor_ids(f.page.content) for f in pages},
+        site = internal_links.Site(anchors=internal_links.Anchors({f.src_uri: f.page.content for f in pages}),
                                    files={f.src_uri for f in files}, urls={f.url: f.src_uri for f in files})
         docs = os.path.relpath(config.docs_dir, self.root)
         return [e for f in pages

@@ -40,26 +40,26 @@ def write_edition(config, nav, env, *, placed: dict[str, str], citations: dict[s
 
     numbers: dict[str, int] = {}
     backrefs: dict[str, list[str]] = {}
-    renumbered = []
+    bodies = []
     for page in pages:  # number every citation first: links to the list need to know what is cited
         uri = page.file.src_uri
         html = placed.get(uri, page.content or "")
-        renumbered.append(cite.renumber(html, citations[uri], numbers, backrefs, f"{targets[page.url]}-")
-                          if uri in citations else html)
+        if uri in citations:
+            html = cite.drop_reference_list(html)
+            cite.number_document(citations[uri], html, numbers, backrefs, f"{targets[page.url]}-")
+        bodies.append(html)
 
-    chapters = []
-    for page, content in zip(pages, renumbered):
-        prefix = targets[page.url]
-
-        def keep(name, value, prefix=prefix):  # the document-wide citation anchors
-            return (name == "href" and value.startswith("#ref-")) or (name == "id" and value.startswith(prefix + "-cite-"))
-
-        chapters.append(edition.Chapter(
-            url=page.url, title=page.title,
-            html=edition.rebase(content, page.url, targets, references_url=references_url, cited=set(numbers),
-                                keep=keep),
-            reviewed=str(page.meta.get("reviewed", "")), canonical_url=page.canonical_url or "",
-        ))
+    # Re-based while the citations are still tokens, so their anchors (already document-wide) are not
+    # rewritten; then each token becomes its superscript.
+    cited, chapters = set(numbers), []
+    for page, content in zip(pages, bodies):
+        uri = page.file.src_uri
+        html = edition.rebase(content, page.url, targets, references_url=references_url, cited=cited)
+        if uri in citations:
+            html = cite.fill_document(html, citations[uri], numbers, f"{targets[page.url]}-")
+        chapters.append(edition.Chapter(url=page.url, title=page.title, html=html,
+                                        reviewed=str(page.meta.get("reviewed", "")),
+                                        canonical_url=page.canonical_url or ""))
 
     legend = "#" + targets.get(legend_url, edition.REFERENCES_ID)
     references_html = cite.reference_list(numbers, backrefs, references, None, legend)
