@@ -149,7 +149,7 @@ def tiny_config(root: Path) -> dict:
 def tiny(tmp_path):
     """Build a tiny site: tiny(pages={'index.md': page(...)}, bib=..., abbreviations=...)."""
 
-    def build(pages: dict[str, str] | None = None, bib: str = GOOD_BIB, abbreviations: str = "*[RCT]: Randomised trial.\n",
+    def build(pages: dict[str, str] | None = None, bib: str = GOOD_BIB, abbreviations: str | None = "*[RCT]: Randomised trial.\n",
               config_changes=None, files: dict[str, str] | None = None) -> Build:
         root = tmp_path / "tiny"
         if root.exists():
@@ -158,7 +158,8 @@ def tiny(tmp_path):
         (root / "includes").mkdir()
         for css in (ROOT / "docs" / "stylesheets").glob("*.css"):  # every stylesheet mkdocs.yml lists
             shutil.copy(css, root / "docs" / "stylesheets" / css.name)
-        (root / "includes" / "abbreviations.md").write_text(abbreviations, encoding="utf-8")
+        if abbreviations is not None:
+            (root / "includes" / "abbreviations.md").write_text(abbreviations, encoding="utf-8")
         (root / "references.bib").write_text(bib, encoding="utf-8")
         pages = pages if pages is not None else {"index.md": page()}
         for name, text in {**pages, **(files or {})}.items():

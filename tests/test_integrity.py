@@ -310,11 +310,18 @@ def test_disclaimer_and_review_dates_on_every_page(tiny):
 
 
 def test_missing_abbreviations_file_fails(tiny):
-    def drop(config):
-        for ext in config["markdown_extensions"]:
-            if isinstance(ext, dict) and "pymdownx.snippets" in ext:
-                ext["pymdownx.snippets"]["auto_append"] = ["includes/missing.md"]
-    fails_with(tiny(config_changes=drop), r"missing\.md")
+    fails_with(tiny(abbreviations=None), r"includes/abbreviations\.md: the glossary is missing")
+
+
+def test_glossary_is_read_once_and_gives_every_page_its_tooltips(tiny):
+    """The glossary reaches pages as the abbr extension's glossary, not as text appended to each page (so its
+    comments never reach the HTML); a bad line fails the build at that line."""
+    build = tiny(pages={"index.md": page("One RCT.")}, abbreviations="<!-- glossary note -->\n*[RCT]: Randomised trial.\n")
+    assert build.ok, build.output
+    html = build.html()
+    assert '<abbr title="Randomised trial.">RCT</abbr>' in html and "glossary note" not in html
+    fails_with(tiny(abbreviations="*[RCT]: Randomised trial.\nRCT means trial\n"),
+               r"includes/abbreviations\.md:2: expected '\*\[TERM\]: definition'")
 
 
 STRING_BIB = """@string{jt = {Journal of Tests}}

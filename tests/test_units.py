@@ -249,8 +249,8 @@ def test_glossary_file_errors(tmp_path: Path):
     f.write_text("*[A]: One.\n\n*[A]: Two.\n")
     with pytest.raises(SiteError, match=r"abbr\.md:3: 'A' is already defined on line 1"):
         generate.read_glossary(f, "abbr.md")
-    f.write_text("".join(f"*[T{i}]: D.\n" for i in range(61)))
-    with pytest.raises(SiteError, match=r"abbr\.md:61: more than 60 definitions in one paragraph"):
+    f.write_text("<!-- a comment\nover two lines -->\n*[trial]: A study.\n\n*[trials]: Studies.\n")
+    with pytest.raises(SiteError, match=r"abbr\.md:5: 'trials' is the plural of 'trial' \(line 3\)"):
         generate.read_glossary(f, "abbr.md")
 
 
@@ -269,23 +269,6 @@ def test_citation_in_a_heading_is_an_error():
 def test_citation_before_a_colon_is_a_citation_but_a_link_definition_is_not():
     groups = cite.find_groups("Trials [@a]: results.\n\n[@b]: https://example.org\n", "p.md")
     assert [[c.key for c in g.cites] for g in groups] == [["a"]]
-
-
-# --- fast abbreviation reader ------------------------------------------------
-
-def test_fast_abbreviation_reader_gives_the_same_tooltips():
-    import markdown
-
-    from sitekit.mdabbr import FastAbbreviations
-
-    source = "The NMDA receptor and TRD.\n\n*[NMDA]: N-methyl-D-aspartate.\n*[TRD]: Treatment-resistant depression.\n"
-    standard = markdown.markdown(source, extensions=["abbr"])
-    fast = markdown.markdown(source, extensions=["abbr", FastAbbreviations()])
-    assert fast == standard and '<abbr title="N-methyl-D-aspartate.">NMDA</abbr>' in fast
-    mixed = "*[NMDA]: N-methyl-D-aspartate.\nnot a definition\n\nNMDA.\n"
-    assert markdown.markdown(mixed, extensions=["abbr", FastAbbreviations()]) == markdown.markdown(mixed, extensions=["abbr"])
-    with pytest.raises(ValueError, match="needs the 'abbr' extension"):
-        markdown.markdown("x", extensions=[FastAbbreviations()])
 
 
 def test_strip_tokens_keeps_paragraph_markup_around_inline_citations():

@@ -206,7 +206,8 @@ def tokenize(md: str, groups: list[Group], keys: set[str] | Mapping[str, object]
     return PageCitations(body, md, list(groups))
 
 
-_PLACES = re.compile(r"<(?P<close>/?)(?P<tag>[a-zA-Z][a-zA-Z0-9]*)\b[^>]*>|" + _OPEN + r"(?P<token>\d+)" + _CLOSE)
+# The tags whose content changes what a token means (code, links), and the tokens themselves.
+_PLACES = re.compile(r"<(?P<close>/?)(?P<tag>code|pre|a)\b[^>]*>|" + _OPEN + r"(?P<token>\d+)" + _CLOSE, re.I)
 
 
 def place(html: str, page: PageCitations, path: str) -> str:
@@ -217,20 +218,26 @@ def place(html: str, page: PageCitations, path: str) -> str:
     """
     md, errors, shown, seen, code, link = page.source, [], [], set(), 0, 0
     restored: dict[int, str] = {}
+
+    def in_attribute(i: int) -> None:
+        g = page.groups[i]
+        seen.add(i)
+        errors.append(SiteError(path, g.line, f"citation {md[g.start:g.end]} is inside an HTML attribute "
+                                              "(an image description, a link title or raw HTML): cite in the text"))
+
     for m in _PLACES.finditer(html):
         if m.group("tag"):
-            tag = m.group("tag").lower()
             for t in _INLINE_RE.findall(m.group()):
-                g = page.groups[int(t)]
-                seen.add(int(t))
-                errors.append(SiteError(path, g.line, f"citation {md[g.start:g.end]} is inside an HTML attribute "
-                                                      "(an image description, a link title or raw HTML): cite in the text"))
+                in_attribute(int(t))
             step = -1 if m.group("close") else 1
-            code += step if tag in ("code", "pre") else 0
-            link += step if tag == "a" else 0
+            code += step if m.group("tag").lower() != "a" else 0
+            link += step if m.group("tag").lower() == "a" else 0
             continue
         i = int(m.group("token"))
         g = page.groups[i]
+        if html.rfind("<", 0, m.start()) > html.rfind(">", 0, m.start()):  # inside another tag
+            in_attribute(i)
+            continue
         seen.add(i)
         if code > 0:
             restored[i] = htmlmod.escape(md[g.start:g.end], quote=False)
@@ -297,11 +304,17 @@ def fill_document(html: str, page: PageCitations, numbers: dict[str, int], ancho
                                                  numbers), html)
 
 
+def _link(key: str, n: int) -> str:
+    return f'<a class="footnote-ref citation-ref" href="#ref-{key}" aria-label="Reference {n}">{n}</a>'
+
+
 def _superscript(group: Group, anchor: str, numbers: dict[str, int]) -> str:
+    if len(group.cites) == 1 and not group.cites[0].locator:  # most groups: one source
+        key = group.cites[0].key
+        return f'<sup class="citation" id="{anchor}">{_link(key, numbers[key])}</sup>'
+
     def link(c: Cite) -> str:
-        n = numbers[c.key]
-        return (f'<a class="footnote-ref citation-ref" href="#ref-{c.key}" '
-                f'aria-label="Reference {n}">{n}</a>')
+        return _link(c.key, numbers[c.key])
 
     items = sorted(group.cites, key=lambda c: numbers[c.key])
     parts, run = [], []

@@ -172,31 +172,24 @@ def environment() -> jinja2.Environment:
 # ---------------------------------------------------------------------------
 # Values computed in Python for some templates (no editorial text here)
 
-# Glossary: the abbreviations file that pymdownx.snippets appends to every page
-# (abbr tooltips) is also the glossary's only source, so the two cannot differ.
+# Glossary: includes/abbreviations.md is the one source of every page's tooltips (the build gives it to
+# the abbr extension as its glossary, sitekit.mkbuild) and of the Glossary page, so the two cannot differ.
 GLOSSARY_FILE = "includes/abbreviations.md"
-MAX_BLOCK = 60  # definitions per paragraph: one paragraph per letter keeps the file readable
 _ABBR = re.compile(r"^\*\[(?P<term>[^\]]+)\]:[ \t]+(?P<definition>\S.*)$")
 
 
-def _read_glossary(path: Path, display: str) -> list[tuple[str, str, int]]:
-    """[(term, definition, line)] from '*[TERM]: definition' lines; errors name the line."""
+def read_glossary(path: Path, display: str = GLOSSARY_FILE) -> list[tuple[str, str]]:
+    """[(term, definition)] from '*[TERM]: definition' lines (blank lines and <!-- comments --> between
+    them); every problem names its line."""
     terms, seen = [], {}
-    text = path.read_text(encoding="utf-8")
-    in_comment, previous_was_term = False, 0
-    for number_, line in enumerate(text.split("\n"), start=1):
+    in_comment = False
+    for number_, line in enumerate(path.read_text(encoding="utf-8").split("\n"), start=1):
         stripped = line.strip()
         if in_comment or stripped.startswith("<!--"):
             in_comment = "-->" not in stripped
             continue
         if not stripped:
-            previous_was_term = 0
             continue
-        if previous_was_term >= MAX_BLOCK:
-            # One Markdown block holding hundreds of definitions makes every page's build quadratic.
-            raise SiteError(display, number_, f"more than {MAX_BLOCK} definitions in one paragraph: add a blank line "
-                                              "(one paragraph per letter)")
-        previous_was_term += 1
         m = _ABBR.match(stripped)
         if not m:
             raise SiteError(display, number_, "expected '*[TERM]: definition'")
@@ -205,12 +198,8 @@ def _read_glossary(path: Path, display: str) -> list[tuple[str, str, int]]:
             raise SiteError(display, number_, f"'{term}' is already defined on line {seen[term]}")
         seen[term] = number_
         terms.append((term, m.group("definition").strip(), number_))
-    return terms
-
-
-def read_glossary(path: Path, display: str = GLOSSARY_FILE) -> list[tuple[str, str]]:
-    """[(term, definition)] from '*[TERM]: definition' lines; errors name the line."""
-    return [(term, definition) for term, definition, _ in _read_glossary(path, display)]
+    _check_plurals(terms, display)
+    return [(term, definition) for term, definition, _ in terms]
 
 
 @dataclass
@@ -252,7 +241,7 @@ def glossary_entries(terms: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(e.term, e.definition) for e in glossary_groups(terms)]
 
 
-def check_plurals(terms: list[tuple[str, str, int]], display: str = GLOSSARY_FILE) -> None:
+def _check_plurals(terms: list[tuple[str, str, int]], display: str) -> None:
     """A plural defined beside its singular must have the same definition, so the glossary shows one entry
     and both forms get the same tooltip."""
     lower = {t.lower(): (t, d, n) for t, d, n in terms}
@@ -267,9 +256,7 @@ def check_plurals(terms: list[tuple[str, str, int]], display: str = GLOSSARY_FIL
 
 def _glossary(ctx: Context, _data) -> dict:
     """Entries by first letter, for the A-Z index (letters with no terms are listed, not linked)."""
-    terms = _read_glossary(ctx.root / GLOSSARY_FILE, GLOSSARY_FILE)
-    check_plurals(terms)
-    entries = glossary_groups([(t, d) for t, d, _ in terms])
+    entries = glossary_groups(read_glossary(ctx.root / GLOSSARY_FILE))
     by_letter: dict[str, list[GlossaryEntry]] = {}
     for entry in entries:
         first = entry.term[:1].upper()

@@ -36,7 +36,6 @@ from sitekit import (bibfile, changes, cite, contract, edition, facts, generate,
                      mkedition, themehtml, urls, visuals)
 from sitekit import nav as navigation
 from sitekit.errors import SiteError, line_of, raise_all
-from sitekit.mdabbr import FastAbbreviations
 from sitekit.pagedate import page_date
 from sitekit.readerhtml import mark_key_points, mark_repeated_terms
 from sitekit.refformat import Formatter
@@ -134,8 +133,9 @@ class SiteBuild:
                 config.nav = navigation.expand(config.nav, Path(config.docs_dir))
             except SiteError as exc:
                 raise ConfigurationError(str(exc)) from exc
-        if "abbr" in config.markdown_extensions:
-            config.markdown_extensions.append(FastAbbreviations())
+        if "abbr" in config.markdown_extensions:  # tooltips for every glossary term, on every page
+            glossary = self._collect(self._read_glossary)
+            config.mdx_configs.setdefault("abbr", {})["glossary"] = dict(glossary or [])
         problem = feedback_address_problem(config.extra.get("feedback_email"), bool(os.environ.get(PUBLISH_ENV)))
         if problem:
             raise ConfigurationError(problem)
@@ -154,6 +154,16 @@ class SiteBuild:
         loaded = facts.load(path, "data/facts.yml", None if self.bib.errors else frozenset(self.bib.entries))
         facts.check_data_files(self.root / "data", loaded)
         return loaded
+
+    def _read_glossary(self) -> list[tuple[str, str]]:
+        """includes/abbreviations.md, read once per build and given to the abbr extension as its glossary.
+        (Appended to every page instead, it was parsed once per page: a quarter of a rebuild.)"""
+        path = self.root / generate.GLOSSARY_FILE
+        self.sources.add(path)
+        if not path.exists():
+            raise SiteError(generate.GLOSSARY_FILE, None, "the glossary is missing: every page's tooltips and the "
+                                                          "Glossary page come from it")
+        return generate.read_glossary(path)
 
     def _read_bibliography(self, config) -> None:
         """references.bib, read and checked once per content: from memory under `mkdocs serve`, from the
@@ -380,17 +390,12 @@ class SiteBuild:
         """Rebuild when any source of a page changes, not only docs/ and mkdocs.yml."""
         watched = [Path(config.docs_dir), Path(config.config_file_path)]
         dirs = {self.root / "data"} | ({Path(config.theme.custom_dir)} if config.theme.custom_dir else set())
-        for path in sorted(dirs) + sorted(self.sources | set(self._appended(config))):  # directories first
+        for path in sorted(dirs) + sorted(self.sources):  # directories first
             if path.exists() and not any(path.is_relative_to(w) for w in watched):
                 server.watch(str(path))
                 watched.append(path)
         logging.getLogger("mkdocs.livereload").addFilter(_quiet_redirects)
         return server
-
-    def _appended(self, config):
-        for ext, options in config.mdx_configs.items():
-            if ext == "pymdownx.snippets":
-                yield from (self.root / f for f in options.get("auto_append", []))
 
     # -- helpers ------------------------------------------------------------------------------
     def _collect(self, fn, *args):
