@@ -271,6 +271,27 @@ def test_citation_before_a_colon_is_a_citation_but_a_link_definition_is_not():
     assert [[c.key for c in g.cites] for g in groups] == [["a"]]
 
 
+# --- glossary tooltips ---------------------------------------------------------
+
+def test_fast_tooltips_match_what_the_abbr_extension_matches():
+    import markdown
+
+    from sitekit.mdabbr import FastAbbreviations, terms_pattern
+
+    glossary = {"NMDA": "A receptor.", "NMDAR": "The NMDA receptor.", "NMDA receptor": "A glutamate receptor.",
+                "RCT": "A trial.", "RCTs": "Trials.", "C++": "A language.", "side effect": "An effect."}
+    source = ("NMDA, NMDAR and the NMDA receptor; NMDAs is no term. Two RCTs and one RCT.\n\n"
+              "*Side effects* and a side effect; C++ code, `NMDA` in code.\n")
+    standard = markdown.markdown(source, extensions=["abbr"], extension_configs={"abbr": {"glossary": glossary}})
+    fast = markdown.markdown(source, extensions=["abbr", FastAbbreviations()],
+                             extension_configs={"abbr": {"glossary": glossary}})
+    assert fast == standard
+    assert '<abbr title="A glutamate receptor.">NMDA receptor</abbr>' in fast and "NMDAs" in fast
+    assert terms_pattern(frozenset({"NMDA", "NMDAR"})).pattern == r"\bNMDA(?:R)?\b"
+    with pytest.raises(ValueError, match="needs the 'abbr' extension"):
+        markdown.markdown("x", extensions=[FastAbbreviations()])
+
+
 def test_strip_tokens_keeps_paragraph_markup_around_inline_citations():
     _, placed, _ = render("[@a] opens a paragraph.\n")
     stripped = cite.strip_tokens(placed)

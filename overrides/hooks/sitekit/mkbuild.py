@@ -36,6 +36,7 @@ from sitekit import (bibfile, changes, cite, contract, edition, facts, generate,
                      mkedition, themehtml, urls, visuals)
 from sitekit import nav as navigation
 from sitekit.errors import SiteError, line_of, raise_all
+from sitekit.mdabbr import FastAbbreviations
 from sitekit.pagedate import page_date
 from sitekit.readerhtml import mark_key_points, mark_repeated_terms
 from sitekit.refformat import Formatter
@@ -136,6 +137,7 @@ class SiteBuild:
         if "abbr" in config.markdown_extensions:  # tooltips for every glossary term, on every page
             glossary = self._collect(self._read_glossary)
             config.mdx_configs.setdefault("abbr", {})["glossary"] = dict(glossary or [])
+            config.markdown_extensions.append(FastAbbreviations())  # the same tooltips, one pattern (sitekit.mdabbr)
         problem = feedback_address_problem(config.extra.get("feedback_email"), bool(os.environ.get(PUBLISH_ENV)))
         if problem:
             raise ConfigurationError(problem)
