@@ -45,13 +45,13 @@ _SIMPLE_ITEMS = re.compile(r"[ \t]*@[a-z0-9][a-z0-9-]*[ \t]*(?:;[ \t]*@[a-z0-9][
 _ITEM = re.compile(r"\s*(?P<prefix>[^@]*?)\s*@(?P<key>[^\s,;]*)(?P<rest>[^,]*?)\s*(?:,\s*(?P<loc>.*?))?\s*", re.S)
 
 
-@dataclass
+@dataclass(slots=True)
 class Cite:
     key: str
     locator: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class Group:
     start: int
     end: int
@@ -59,7 +59,7 @@ class Group:
     cites: list[Cite]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: each page's list looks its entries up (_list_entry)
 class Reference:
     """What the renderer needs to know about one bibliography entry."""
 
