@@ -140,9 +140,14 @@ def bench_size(pages: int, entries: int, repeat: int) -> dict:
         html = (cite_site / "site" / "index.html").read_text(encoding="utf-8")
         assert '<sup class="citation"' in html and 'id="references"' in html, "citations were not rendered"
         fo, f, c, w = (statistics.median(t for t, _ in x) for x in (floor_cold, floor, cold, warm))
-        foc, fc, cc, wc = (statistics.median(t for _, t in x) for x in (floor_cold, floor, cold, warm))
+        # Each ratio is the median of the ratios of builds made one after the other (paired), which a machine
+        # whose speed drifts during the run disturbs less than a ratio of medians.
+        def paired(num, den, i=0):
+            return statistics.median(n[i] / d[i] for n, d in zip(num, den, strict=True))
+
         return {"pages": pages, "entries": entries, "floor_cold": fo, "floor": f, "cold": c, "warm": w,
-                "floor_cold_cpu": foc, "floor_cpu": fc, "cold_cpu": cc, "warm_cpu": wc}
+                "warm_ratio": paired(warm, floor), "cold_ratio": paired(cold, floor_cold),
+                "warm_cpu_ratio": paired(warm, floor, 1), "cold_cpu_ratio": paired(cold, floor_cold, 1)}
 
 
 def _edit_page(text: str, i: int) -> str:
@@ -241,7 +246,8 @@ def main() -> None:
     parser.add_argument("--no-serve", action="store_true", help="skip the mkdocs serve rebuild measurement")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} CPUs; Python {sys.version.split()[0]}", flush=True)
-    print("wall-clock s (warm: .cache/ kept; cold: no .cache/, as on a fresh clone), then CPU s (build + children)")
+    print("wall-clock s, medians (warm: .cache/ kept; cold: no .cache/, as on a fresh clone); ratios: median of\n"
+          "paired builds, wall clock, then CPU (build + children, pandoc included)")
     print(f"{'pages':>6} {'entries':>8} {'floor':>7} {'warm':>7} {'ratio':>6} {'floor':>7} {'cold':>7} {'ratio':>6}"
           f"   CPU: {'warm/f':>7} {'cold/f':>7}")
     rows = []
@@ -249,9 +255,9 @@ def main() -> None:
         pages, entries = map(int, size.split(":"))
         r = bench_size(pages, entries, args.repeat or max(3, min(7, 350 // pages)))
         rows.append(r)
-        print(f"{pages:>6} {entries:>8} {r['floor']:>7.2f} {r['warm']:>7.2f} {r['warm'] / r['floor']:>5.2f}x "
-              f"{r['floor_cold']:>7.2f} {r['cold']:>7.2f} {r['cold'] / r['floor_cold']:>5.2f}x        "
-              f"{r['warm_cpu'] / r['floor_cpu']:>6.2f}x {r['cold_cpu'] / r['floor_cold_cpu']:>6.2f}x", flush=True)
+        print(f"{pages:>6} {entries:>8} {r['floor']:>7.2f} {r['warm']:>7.2f} {r['warm_ratio']:>5.2f}x "
+              f"{r['floor_cold']:>7.2f} {r['cold']:>7.2f} {r['cold_ratio']:>5.2f}x        "
+              f"{r['warm_cpu_ratio']:>6.2f}x {r['cold_cpu_ratio']:>6.2f}x", flush=True)
     if len(rows) > 1:
         per_page = [(r["cold"] - r["floor_cold"]) / r["pages"] for r in rows]
         print("citation overhead per page (cold, s):", " ".join(f"{x:.4f}" for x in per_page))

@@ -236,11 +236,6 @@ def glossary_groups(terms: list[tuple[str, str]]) -> list[GlossaryEntry]:
     return sorted(entries, key=lambda e: (e.term.lower(), e.term))
 
 
-def glossary_entries(terms: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """(term, definition) per glossary entry (see ``glossary_groups``)."""
-    return [(e.term, e.definition) for e in glossary_groups(terms)]
-
-
 def _check_plurals(terms: list[tuple[str, str, int]], display: str) -> None:
     """A plural defined beside its singular must have the same definition, so the glossary shows one entry
     and both forms get the same tooltip."""

@@ -146,6 +146,7 @@ class SiteBuild:
         self.editorial = rules.get("editorial", True)
         self.every_entry_cited = rules.get("every_entry_cited", True)
         self._read_bibliography(config)
+        self.bib_keys = frozenset(self.bib.entries)  # (made once: data files check their citations against it)
         self.facts = self._collect(self._read_facts) or {}
         return config
 
@@ -153,7 +154,7 @@ class SiteBuild:
         """data/facts.yml: facts used on several pages, inserted by name as {{fact:NAME}} (sitekit.facts)."""
         path = self.root / "data" / "facts.yml"
         self.sources.add(path)
-        loaded = facts.load(path, "data/facts.yml", None if self.bib.errors else frozenset(self.bib.entries))
+        loaded = facts.load(path, "data/facts.yml", None if self.bib.errors else self.bib_keys)
         facts.check_data_files(self.root / "data", loaded)
         return loaded
 
@@ -246,7 +247,7 @@ class SiteBuild:
         page.update_date = page_date(page.meta)  # not the build date: builds are reproducible
         self.sources.update(self.root / f for f in _SNIPPET.findall(markdown))
         expanded = self._collect(generate.expand, markdown, self.root, path, offset, page.url,
-                                 frozenset(self.bib.entries))
+                                 self.bib_keys)
         expanded = self._collect(facts.expand, expanded, self.facts, path, offset) if expanded is not None else None
         if expanded is not None and "**Verdict:" in expanded:  # verdicts on claims as chips (sitekit.visuals)
             expanded = self._collect(visuals.chip_markdown, expanded, path, offset)
