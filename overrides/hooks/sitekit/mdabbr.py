@@ -2,7 +2,7 @@
 
 Why: Python-Markdown's abbr tree processor compiles an alternation of every term
 (``\\b(?:longest|...|shortest)\\b``) and, at every word of every page, tries the
-~350 glossary terms one after another; that was the largest single step of
+~325 glossary terms one after another; that was the largest single step of
 rendering a page. This subclass matches the same terms with a trie-shaped
 pattern (each letter is tried once) compiled once per set of terms. The matches
 are the same: at each place the longest term that ends at a word boundary wins.
