@@ -180,10 +180,16 @@ _ABBR = re.compile(r"^\*\[(?P<term>[^\]]+)\]:[ \t]+(?P<definition>\S.*)$")
 
 def read_glossary(path: Path, display: str = GLOSSARY_FILE) -> list[tuple[str, str]]:
     """[(term, definition)] from '*[TERM]: definition' lines (blank lines and <!-- comments --> between
-    them); every problem names its line."""
+    them); every problem names its line. Parsed once per content: the build's tooltips and the Glossary
+    page both ask for it."""
+    return list(_parse_glossary(path.read_text(encoding="utf-8"), display))
+
+
+@functools.lru_cache(maxsize=4)
+def _parse_glossary(text: str, display: str) -> tuple[tuple[str, str], ...]:
     terms, seen = [], {}
     in_comment = False
-    for number_, line in enumerate(path.read_text(encoding="utf-8").split("\n"), start=1):
+    for number_, line in enumerate(text.split("\n"), start=1):
         stripped = line.strip()
         if in_comment or stripped.startswith("<!--"):
             in_comment = "-->" not in stripped
@@ -199,7 +205,7 @@ def read_glossary(path: Path, display: str = GLOSSARY_FILE) -> list[tuple[str, s
         seen[term] = number_
         terms.append((term, m.group("definition").strip(), number_))
     _check_plurals(terms, display)
-    return [(term, definition) for term, definition, _ in terms]
+    return tuple((term, definition) for term, definition, _ in terms)
 
 
 @dataclass
