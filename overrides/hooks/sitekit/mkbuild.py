@@ -428,8 +428,9 @@ class SiteBuild:
 
 
 def raise_all_as_plugin_error(problems: list[SiteError]) -> None:
+    unique = {str(e): e for e in problems}.values()  # a source read by two steps (the glossary) reports once
     try:
-        raise_all(sorted(problems, key=lambda e: (e.path != "references.bib", e.path, e.line or 0)))
+        raise_all(sorted(unique, key=lambda e: (e.path != "references.bib", e.path, e.line or 0)))
     except SiteError as exc:
         raise PluginError(str(exc)) from None
 
