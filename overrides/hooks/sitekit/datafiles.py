@@ -1,10 +1,10 @@
 """Read a data file under ``data/`` and validate it against its schema.
 
 Why: every number on the site lives once in a data file, and a contributor who
-gets one wrong must be sent to the line: ``data/routes.yml:12: message``. The
-YAML is read once into plain data (for the schema) and once as PyYAML nodes,
-whose marks give the line of every key and list item; each schema error's
-location is looked up there. The schemas themselves are in ``sitekit.schemas``.
+gets one wrong must be sent to the line: ``data/routes.yml:12: message``. One
+YAML parse gives both the PyYAML nodes, whose marks give the line of every key
+and list item, and the plain data built from them (for the schema); each schema
+error's location is looked up in those lines. The schemas are in ``sitekit.schemas``.
 """
 
 from __future__ import annotations
