@@ -120,6 +120,39 @@ def test_reference_list_links(tiny):
     assert "doi.org" not in green and "pubmed.ncbi.nlm.nih.gov/345678/" in green
 
 
+LATER_HOOK = """\
+def on_page_content(html, page, config, files):
+    return html + "<p>Added by a later hook.</p>"
+"""
+
+
+def test_a_later_hooks_change_to_a_cited_page_is_kept(tiny, tmp_path):
+    """The citation markup is filled into the page as it is when the theme renders it, not into a copy
+    kept before: a hook or plugin that changes a cited page after this site's hook keeps its change."""
+    def add_hook(config):
+        config["hooks"].append(str(tmp_path / "tiny" / "includes" / "later.py"))
+
+    build = tiny({"index.md": page("Claim [@smith2020ketamine].\n")}, files={"includes/later.py": LATER_HOOK},
+                 config_changes=add_hook)
+    assert build.ok, build.output
+    html = build.html()
+    assert "<p>Added by a later hook.</p>" in html and '<sup class="citation"' in html
+    assert '<li id="ref-smith2020ketamine"' in html and "<!--cite" not in html and "<!--references" not in html
+    index = build.html("search/search_index.json")
+    assert "Added by a later hook." in index and "cite" not in index  # the search index skips the hidden tokens
+
+
+def test_a_later_hook_that_drops_the_citations_fails(tiny, tmp_path):
+    def add_hook(config):
+        config["hooks"].append(str(tmp_path / "tiny" / "includes" / "later.py"))
+
+    build = tiny({"index.md": page("Claim [@smith2020ketamine].\n")}, config_changes=add_hook,
+                 files={"includes/later.py": LATER_HOOK.replace('html + "<p>Added by a later hook.</p>"',
+                                                                'html.replace("<!--", "<!-- ")')})
+    fails_with(build, r"docs/index\.md: 2 citation\(s\) or the reference list were removed from the page after "
+                      r"it was rendered")
+
+
 def test_page_without_citations_has_no_references_heading(tiny):
     build = tiny({"index.md": page("No sources here.\n")})
     assert build.ok, build.output

@@ -83,7 +83,7 @@ def render(md: str, refs=None, keys="abcde"):
     page = cite.tokenize(md, cite.find_groups(md, "p.md"), refs, "p.md")
     html = pymarkdown.markdown(page.markdown, extensions=["attr_list", "toc", "footnotes"])
     placed = cite.place(html, page, "p.md")
-    return page, placed, cite.fill_page(placed, page, refs, "../references/", "../legend/")
+    return page, placed, cite.fill_page(cite.hide_tokens(placed), page, refs, "../references/", "../legend/", "p.md")
 
 
 def test_render_ranges_and_duplicates():
@@ -97,7 +97,7 @@ def test_render_ranges_and_duplicates():
 def test_fill_page_replaces_placeholders_and_detects_lost_citations():
     md = "One [@a]. Two [@b; @a]."
     page, placed, out = render(md)
-    assert "\u2063" not in cite.strip_tokens(placed) and "One ." in cite.strip_tokens(placed)
+    assert "\u2063" not in cite.hide_tokens(placed) and "One <!--cite 0-->." in cite.hide_tokens(placed)
     assert "\u2063" not in out and "\u2064" not in out
     assert out.count('<li id="ref-') == 2 and '<sup class="citation" id="cite-2">' in out
     import markdown as pymarkdown
@@ -292,10 +292,23 @@ def test_fast_tooltips_match_what_the_abbr_extension_matches():
         markdown.markdown("x", extensions=[FastAbbreviations()])
 
 
-def test_strip_tokens_keeps_paragraph_markup_around_inline_citations():
+def test_hidden_tokens_keep_paragraph_markup_around_inline_citations():
     _, placed, _ = render("[@a] opens a paragraph.\n")
-    stripped = cite.strip_tokens(placed)
-    assert stripped.count("<p>") == stripped.count("</p>") == 1 and "opens a paragraph." in stripped
+    hidden = cite.hide_tokens(placed)
+    assert hidden.count("<p>") == hidden.count("</p>") == 1 and "<!--cite 0--> opens a paragraph." in hidden
+    assert hidden.endswith("<!--references-->")  # the list's token replaces its whole paragraph
+
+
+def test_fill_page_fails_when_a_later_step_dropped_a_hidden_citation():
+    """A plugin or hook after the site's own may change the page before its citations are filled in
+    (its change is kept); one that drops HTML comments would make citations vanish, so that fails."""
+    page, placed, _ = render("One [@a]. Two [@b].\n")
+    hidden = cite.hide_tokens(placed)
+    kept = cite.fill_page(hidden.replace("Two", "Two (changed later)"), page, _refs("a", "b"), "r/", "l/", "p.md")
+    assert "Two (changed later)" in kept and kept.count('<sup class="citation"') == 2
+    for dropped in (hidden.replace("<!--cite 1-->", ""), hidden.replace("<!--references-->", "")):
+        with pytest.raises(SiteError, match=r"^p\.md: 1 citation\(s\) or the reference list were removed"):
+            cite.fill_page(dropped, page, _refs("a", "b"), "r/", "l/", "p.md")
 
 
 @pytest.mark.parametrize("key,ok", [("lee2020bad", True), ("lee2020bad-b", True), ("lee2020bad-z", True),

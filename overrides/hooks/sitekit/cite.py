@@ -87,8 +87,9 @@ class PageCitations:
 
 # Placeholders are invisible text tokens: Markdown passes them through untouched and no HTML
 # parser (Markdown's raw-HTML pass, the search indexer) has to parse citation markup, which was
-# most of the cost of citations on large sites. strip_tokens() gives the search index clean
-# text; fill_page() swaps in the real markup afterwards.
+# most of the cost of citations on large sites. Once placed, hide_tokens() turns them into HTML
+# comments, which the search index skips and any later step keeps; fill_page() swaps in the real
+# markup afterwards, in the page as it is then.
 _OPEN, _CLOSE = "\u2063", "\u2064"  # INVISIBLE SEPARATOR ... INVISIBLE PLUS
 INLINE_TOKEN = _OPEN + "{}" + _CLOSE
 LIST_TOKEN = _OPEN + "R" + _CLOSE
@@ -98,9 +99,14 @@ _ANY_TOKEN = re.compile(_LIST_RE.pattern + "|" + _INLINE_RE.pattern)
 _REFERENCES_SECTION = re.compile(r'<h2 id="references">References.*?</h2>\s*' + _LIST_RE.pattern, re.S)
 
 
-def strip_tokens(html: str) -> str:
-    """The rendered page without citation tokens (what the search index should see)."""
-    return _ANY_TOKEN.sub("", html)
+_HIDDEN_LIST = "<!--references-->"
+_HIDDEN_RE = re.compile(r"<!--cite (\d+)-->|" + _HIDDEN_LIST)
+
+
+def hide_tokens(html: str) -> str:
+    """The placed page with its tokens as HTML comments: what the search index reads (no citation
+    text), and what a plugin or hook after this one may still change before ``fill_page``."""
+    return _ANY_TOKEN.sub(lambda m: _HIDDEN_LIST if m.group(1) is None else f"<!--cite {m.group(1)}-->", html)
 
 
 def find_groups(md: str, path: str, line_offset: int = 0) -> list[Group]:
@@ -268,12 +274,23 @@ def place(html: str, page: PageCitations, path: str) -> str:
 
 
 def fill_page(html: str, page: PageCitations, references: Mapping[str, Reference], bibliography_url: str,
-              legend_url: str) -> str:
-    """Put the citation markup and the reference list into the placed page."""
-    html = _INLINE_RE.sub(lambda m: page.superscripts[int(m.group(1))], html)
-    if page.numbers:
-        html = _LIST_RE.sub(lambda _: reference_list(page.numbers, page.backrefs, references,
-                                                     bibliography_url, legend_url), html, count=1)
+              legend_url: str, path: str) -> str:
+    """Put the citation markup and the reference list into the page (its tokens hidden by ``hide_tokens``).
+    A token that is gone (a later step dropped HTML comments) fails: a citation must never vanish."""
+    found: set = set()
+
+    def markup(m: re.Match) -> str:
+        found.add(m.group(1))
+        if m.group(1) is not None:
+            return page.superscripts[int(m.group(1))]
+        return reference_list(page.numbers, page.backrefs, references, bibliography_url, legend_url)
+
+    html = _HIDDEN_RE.sub(markup, html)
+    lost = ({str(i) for i in page.superscripts} | ({None} if page.numbers else set())) - found
+    if lost:
+        raise SiteError(path, None, f"{len(lost)} citation(s) or the reference list were removed from the page "
+                                    "after it was rendered (a plugin or hook after the site's hook dropped its "
+                                    "HTML comments)")
     return html
 
 

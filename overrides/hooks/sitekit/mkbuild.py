@@ -5,9 +5,10 @@ and each step calls plain functions in ``sitekit`` (strings in, strings out).
 
 A page's journey: its front matter and body are checked (``contract``), generated blocks are
 inserted (``generate``), citations become invisible tokens (``cite.tokenize``); Markdown renders it;
-the tokens are placed and numbered where a reader meets them (``cite.place``) and the search index
-reads the text without them; once every page is read, every problem of the build is reported
-together; then each page gets its citation markup, its reference list and its structured data;
+the tokens are placed and numbered where a reader meets them (``cite.place``) and hidden as HTML
+comments, so the search index reads the text without them; once every page is read, every problem
+of the build is reported together; then each page gets its citation markup (into the page as it is
+then, so a later plugin's change is kept), its reference list and its structured data;
 the theme's HTML is repaired; last, the printable edition is assembled from the pages kept here.
 
 references.bib is read once per build (``bibfile``); its entries are formatted by pandoc in the
@@ -289,8 +290,8 @@ class SiteBuild:
                     page.toc.items = [i for i in page.toc.items if i.id != "references"]
         if BIBLIOGRAPHY_PLACEHOLDER in html:  # (a bibliography with errors is reported in on_env instead)
             html = html.replace(BIBLIOGRAPHY_PLACEHOLDER, "" if self.bib.errors else self._bibliography(page), 1)
-        self.placed[uri] = html
-        return cite.strip_tokens(html)  # what the search index reads; on_page_context fills in the markup
+        self.placed[uri] = html  # (for the printable edition)
+        return cite.hide_tokens(html)  # no citation text for the search index; on_page_context fills it in
 
     def _bibliography(self, page) -> str:
         legend_url = get_relative_url(self.url_of(self.legend_page), page.url)
@@ -345,10 +346,14 @@ class SiteBuild:
     def on_page_context(self, context, page, config, nav):
         uri = page.file.src_uri
         result = self.pages.get(uri)
-        if result is not None and result.numbers:
-            page.content = cite.fill_page(self.placed[uri], result, self.references,
-                                          get_relative_url(self.url_of(self.bibliography_page), page.url),
-                                          get_relative_url(self.url_of(self.legend_page), page.url))
+        if result is not None and result.numbers:  # (into page.content: a later step's changes are kept)
+            try:
+                page.content = cite.fill_page(page.content, result, self.references,
+                                              get_relative_url(self.url_of(self.bibliography_page), page.url),
+                                              get_relative_url(self.url_of(self.legend_page), page.url),
+                                              self._path(page))
+            except SiteError as exc:
+                raise_all_as_plugin_error([exc])
         if uri == self.bibliography_page:
             page.content = cite.fill_cited_on(page.content, {
                 key: [(get_relative_url(p.url, page.url), p.title or p.url) for p in sorted(pages, key=lambda p: p.url)]
