@@ -128,7 +128,8 @@ def on_page_content(html, page, config, files):
 
 def test_a_later_hooks_change_to_a_cited_page_is_kept(tiny, tmp_path):
     """The citation markup is filled into the page as it is when the theme renders it, not into a copy
-    kept before: a hook or plugin that changes a cited page after this site's hook keeps its change."""
+    kept before: a hook or plugin that changes a cited page after this site's hook keeps its change, on
+    the page and in the printable edition."""
     def add_hook(config):
         config["hooks"].append(str(tmp_path / "tiny" / "includes" / "later.py"))
 
@@ -138,6 +139,8 @@ def test_a_later_hooks_change_to_a_cited_page_is_kept(tiny, tmp_path):
     html = build.html()
     assert "<p>Added by a later hook.</p>" in html and '<sup class="citation"' in html
     assert '<li id="ref-smith2020ketamine"' in html and "<!--cite" not in html and "<!--references" not in html
+    printed = build.html("print/index.html")  # the printable edition is made from the same pages
+    assert "<p>Added by a later hook.</p>" in printed and '<sup class="citation"' in printed and "<!--cite" not in printed
     index = build.html("search/search_index.json")
     assert "Added by a later hook." in index and "cite" not in index  # the search index skips the hidden tokens
 

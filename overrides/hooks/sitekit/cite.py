@@ -96,11 +96,14 @@ LIST_TOKEN = _OPEN + "R" + _CLOSE
 _INLINE_RE = re.compile(_OPEN + r"(\d+)" + _CLOSE)
 _LIST_RE = re.compile(r"<p>" + LIST_TOKEN + r"</p>")
 _ANY_TOKEN = re.compile(_LIST_RE.pattern + "|" + _INLINE_RE.pattern)
-_REFERENCES_SECTION = re.compile(r'<h2 id="references">References.*?</h2>\s*' + _LIST_RE.pattern, re.S)
 
 
 _HIDDEN_LIST = "<!--references-->"
-_HIDDEN_RE = re.compile(r"<!--cite (\d+)-->|" + _HIDDEN_LIST)
+_HIDDEN_INLINE_RE = re.compile(r"<!--cite (\d+)-->")
+_HIDDEN_RE = re.compile(_HIDDEN_INLINE_RE.pattern + "|" + _HIDDEN_LIST)
+# The References heading and its list token, placed or hidden.
+_REFERENCES_SECTION = re.compile(r'<h2 id="references">References.*?</h2>\s*(?:' + _LIST_RE.pattern + "|"
+                                 + _HIDDEN_LIST + ")", re.S)
 
 
 def hide_tokens(html: str) -> str:
@@ -295,7 +298,7 @@ def fill_page(html: str, page: PageCitations, references: Mapping[str, Reference
 
 
 def drop_reference_list(html: str) -> str:
-    """A placed page without its References section (a multi-page document has one merged list)."""
+    """A page without its References section (a multi-page document has one merged list)."""
     return _REFERENCES_SECTION.sub("", html, count=1)
 
 
@@ -303,12 +306,12 @@ def number_document(page: PageCitations, html: str, numbers: dict[str, int], bac
                     anchor_prefix: str) -> None:
     """Number one page of a multi-page document (the printable edition), across pages.
 
-    ``html`` is the placed page still holding its tokens: each group it shows gets the anchor
+    ``html`` is the page with its tokens hidden (``hide_tokens``): each group it shows gets the anchor
     ``{anchor_prefix}cite-N``; its keys are numbered in ``numbers`` in order of first use across the
     pages numbered so far, and the anchor is added to ``backrefs``. ``fill_document`` then writes the
     superscripts, once every page is numbered.
     """
-    for m in _INLINE_RE.finditer(html):
+    for m in _HIDDEN_INLINE_RE.finditer(html):
         i = int(m.group(1))
         anchor = f"{anchor_prefix}cite-{i + 1}"
         for c in page.groups[i].cites:
@@ -319,7 +322,7 @@ def number_document(page: PageCitations, html: str, numbers: dict[str, int], bac
 
 def fill_document(html: str, page: PageCitations, numbers: dict[str, int], anchor_prefix: str) -> str:
     """The page's tokens as superscripts with the document-wide numbers (after ``number_document``)."""
-    return _INLINE_RE.sub(lambda m: _superscript(page.groups[int(m.group(1))], f"{anchor_prefix}cite-{int(m.group(1)) + 1}",
+    return _HIDDEN_INLINE_RE.sub(lambda m: _superscript(page.groups[int(m.group(1))], f"{anchor_prefix}cite-{int(m.group(1)) + 1}",
                                                  numbers), html)
 
 

@@ -126,7 +126,7 @@ class SiteBuild:
         self.problems: list[SiteError] = []  # every problem of this build, reported together in on_env
         self.sources: set[Path] = set()  # non-page files this build read (make serve watches them)
         self.pages: dict[str, cite.PageCitations] = {}
-        self.placed: dict[str, str] = {}  # src_uri -> rendered page with its citation tokens placed
+        self.placed: dict[str, str] = {}  # src_uri -> rendered page, citation tokens placed and hidden
         self.cited_on: dict[str, list] = {}
         self.references: dict[str, cite.Reference] = {}
         self.works: dict[str, str] = {}  # key -> its JSON-LD citation (as JSON text)
@@ -290,7 +290,6 @@ class SiteBuild:
                     page.toc.items = [i for i in page.toc.items if i.id != "references"]
         if BIBLIOGRAPHY_PLACEHOLDER in html:  # (a bibliography with errors is reported in on_env instead)
             html = html.replace(BIBLIOGRAPHY_PLACEHOLDER, "" if self.bib.errors else self._bibliography(page), 1)
-        self.placed[uri] = html  # (for the printable edition)
         return cite.hide_tokens(html)  # no citation text for the search index; on_page_context fills it in
 
     def _bibliography(self, page) -> str:
@@ -345,6 +344,7 @@ class SiteBuild:
     @event_priority(-100)  # after the search plugin's on_page_context
     def on_page_context(self, context, page, config, nav):
         uri = page.file.src_uri
+        self.placed[uri] = page.content  # the page before its citation markup, for the printable edition
         result = self.pages.get(uri)
         if result is not None and result.numbers:  # (into page.content: a later step's changes are kept)
             try:

@@ -31,7 +31,7 @@ def write_edition(config, nav, env, *, placed: dict[str, str], citations: dict[s
                   references: dict[str, cite.Reference], references_url: str, legend_url: str) -> str:
     """Assemble the edition from the finished build and write it; returns its path.
 
-    ``placed``: each page's rendered HTML with its citation tokens (src_uri -> HTML); ``citations``:
+    ``placed``: each page's rendered HTML with its citation tokens hidden (src_uri -> HTML); ``citations``:
     each page's citations; both kept by the build's owner (``sitekit.mkbuild``)."""
     # The edition is for readers: a page whose front matter says ``print_edition: false`` (the contributor
     # guide) stays on the website only; the contents leave it out too (edition.contents skips it).
