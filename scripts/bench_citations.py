@@ -10,7 +10,8 @@ fresh clone or CI) and warm (cache filled by the previous build, as in
 `mkdocs serve` or a second local build).
 
 It also measures `mkdocs serve` rebuilds of the real site after editing one
-page, one reference in references.bib and one data file.
+page, one reference in references.bib and one data file (first, before the
+builds load the machine), and prints a speed probe at the start and the end.
 
 Usage:
     make bench                         # all four sizes + serve rebuild
@@ -251,6 +252,15 @@ def _wait_for(proc: subprocess.Popen, marker: str, timeout: float = 180) -> str:
     raise SystemExit(f"timed out waiting for {marker!r}")
 
 
+def speed_probe() -> float:
+    """Seconds for a fixed piece of pure-Python work: printed at the start and the end of a run, so a
+    machine whose speed changed during the run (it did, by up to a half, here) shows it."""
+    start, total = time.perf_counter(), 0
+    for i in range(5_000_000):
+        total += i
+    return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", nargs="*", default=DEFAULT_SIZES, help="PAGES:ENTRIES pairs")
@@ -260,7 +270,15 @@ def main() -> None:
     parser.add_argument("--no-overlap", action="store_true",
                         help="skip the cold builds with pandoc waited for first (what its overlap with rendering saves)")
     args = parser.parse_args()
-    print(f"machine: {os.cpu_count()} CPUs; Python {sys.version.split()[0]}", flush=True)
+    print(f"machine: {os.cpu_count()} CPUs; Python {sys.version.split()[0]}; speed probe {speed_probe():.2f} s; "
+          f"load average {os.getloadavg()[0]:.2f}", flush=True)
+    # The serve rebuilds first: they are absolute times, and minutes of full load (the builds below) can slow
+    # this machine down by a third or more; the ratios below pair builds made one after the other instead.
+    if not args.no_serve:
+        for kind, (built, reloaded) in serve_rebuild(args.repeat or 5).items():
+            print(f"mkdocs serve, after editing {kind} of the real site: rebuild {statistics.median(built):.2f} s "
+                  f"(median; runs {', '.join(f'{t:.2f}' for t in built)}); edit-to-reload "
+                  f"{statistics.median(reloaded):.2f} s", flush=True)
     print("wall-clock s, medians (warm: .cache/ kept; cold: no .cache/, as on a fresh clone); ratios: median of\n"
           "paired builds, wall clock, then CPU (build + children, pandoc included)")
     print(f"{'pages':>6} {'entries':>8} {'floor':>7} {'warm':>7} {'ratio':>6} {'floor':>7} {'cold':>7} {'ratio':>6}"
@@ -279,12 +297,8 @@ def main() -> None:
     if len(rows) > 1:
         per_page = [(r["cold"] - r["floor_cold"]) / r["pages"] for r in rows]
         print("citation overhead per page (cold, s):", " ".join(f"{x:.4f}" for x in per_page))
-    if not args.no_serve:
-        for kind, (built, reloaded) in serve_rebuild(args.repeat or 5).items():
-            print(f"mkdocs serve, after editing {kind} of the real site: rebuild {statistics.median(built):.2f} s "
-                  f"(median; runs {', '.join(f'{t:.2f}' for t in built)}); edit-to-reload "
-                  f"{statistics.median(reloaded):.2f} s", flush=True)
-    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"speed probe at the end: {speed_probe():.2f} s; load average: "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":
