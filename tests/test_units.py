@@ -97,7 +97,7 @@ def test_render_ranges_and_duplicates():
 def test_fill_page_replaces_placeholders_and_detects_lost_citations():
     md = "One [@a]. Two [@b; @a]."
     page, placed, out = render(md)
-    assert "\u2063" not in cite.hide_tokens(placed) and "One <!--cite 0-->." in cite.hide_tokens(placed)
+    assert "One <!--\u20630\u2064-->." in cite.hide_tokens(placed)
     assert "\u2063" not in out and "\u2064" not in out
     assert out.count('<li id="ref-') == 2 and '<sup class="citation" id="cite-2">' in out
     import markdown as pymarkdown
@@ -295,8 +295,14 @@ def test_fast_tooltips_match_what_the_abbr_extension_matches():
 def test_hidden_tokens_keep_paragraph_markup_around_inline_citations():
     _, placed, _ = render("[@a] opens a paragraph.\n")
     hidden = cite.hide_tokens(placed)
-    assert hidden.count("<p>") == hidden.count("</p>") == 1 and "<!--cite 0--> opens a paragraph." in hidden
-    assert hidden.endswith("<!--references-->")  # the list's token replaces its whole paragraph
+    assert hidden.count("<p>") == hidden.count("</p>") == 1 and "<!--\u20630\u2064--> opens a paragraph." in hidden
+    assert hidden.endswith("<!--\u2063R\u2064-->")  # the list's token replaces its whole paragraph
+
+
+def test_an_authors_html_comment_is_not_taken_for_a_citation():
+    page, placed, out = render("One [@a].\n\n<!--cite 0--> <!--references-->\n")
+    assert "<!--cite 0-->" in out and "<!--references-->" in out and out.count('<sup class="citation"') == 1
+    assert out.count('<ol class="references">') == 1
 
 
 def test_fill_page_fails_when_a_later_step_dropped_a_hidden_citation():
@@ -306,7 +312,7 @@ def test_fill_page_fails_when_a_later_step_dropped_a_hidden_citation():
     hidden = cite.hide_tokens(placed)
     kept = cite.fill_page(hidden.replace("Two", "Two (changed later)"), page, _refs("a", "b"), "r/", "l/", "p.md")
     assert "Two (changed later)" in kept and kept.count('<sup class="citation"') == 2
-    for dropped in (hidden.replace("<!--cite 1-->", ""), hidden.replace("<!--references-->", "")):
+    for dropped in (hidden.replace("<!--\u20631\u2064-->", ""), hidden.replace("<!--\u2063R\u2064-->", "")):
         with pytest.raises(SiteError, match=r"^p\.md: 1 citation\(s\) or the reference list were removed"):
             cite.fill_page(dropped, page, _refs("a", "b"), "r/", "l/", "p.md")
 

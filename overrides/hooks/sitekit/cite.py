@@ -98,8 +98,9 @@ _LIST_RE = re.compile(r"<p>" + LIST_TOKEN + r"</p>")
 _ANY_TOKEN = re.compile(_LIST_RE.pattern + "|" + _INLINE_RE.pattern)
 
 
-_HIDDEN_LIST = "<!--references-->"
-_HIDDEN_INLINE_RE = re.compile(r"<!--cite (\d+)-->")
+# A hidden token is its token inside a comment: no author writes those invisible characters in a comment.
+_HIDDEN_LIST = "<!--" + LIST_TOKEN + "-->"
+_HIDDEN_INLINE_RE = re.compile("<!--" + _INLINE_RE.pattern + "-->")
 _HIDDEN_RE = re.compile(_HIDDEN_INLINE_RE.pattern + "|" + _HIDDEN_LIST)
 # The References heading and its list token, placed or hidden.
 _REFERENCES_SECTION = re.compile(r'<h2 id="references">References.*?</h2>\s*(?:' + _LIST_RE.pattern + "|"
@@ -109,7 +110,7 @@ _REFERENCES_SECTION = re.compile(r'<h2 id="references">References.*?</h2>\s*(?:'
 def hide_tokens(html: str) -> str:
     """The placed page with its tokens as HTML comments: what the search index reads (no citation
     text), and what a plugin or hook after this one may still change before ``fill_page``."""
-    return _ANY_TOKEN.sub(lambda m: _HIDDEN_LIST if m.group(1) is None else f"<!--cite {m.group(1)}-->", html)
+    return _ANY_TOKEN.sub(lambda m: _HIDDEN_LIST if m.group(1) is None else f"<!--{m.group()}-->", html)
 
 
 def find_groups(md: str, path: str, line_offset: int = 0) -> list[Group]:
