@@ -202,6 +202,8 @@ def test_benchmark_runs_with_its_documented_flags(repo_copy):
                            "--repeat", "1", "--no-serve"], cwd=repo_copy, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert re.search(r"^\s+5\s+20\s+[\d.]+\s+[\d.]+\s+[\d.]+", proc.stdout, re.M), proc.stdout
+    # the machine's speed at the start and the end, which the README's numbers are read against
+    assert re.search(r"speed probe [\d.]+ s;.*\n(.*\n)*speed probe at the end: [\d.]+ s", proc.stdout), proc.stdout
     # the measurement behind keeping pandoc's overlap with page rendering (README, Performance)
     assert re.search(r"cold with pandoc waited for first: [\d.]+ s, [\d.]+x the cold floor; the overlap saves "
                      r"[+-][\d.]+ s", proc.stdout), proc.stdout
