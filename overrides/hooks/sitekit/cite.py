@@ -323,8 +323,11 @@ def number_document(page: PageCitations, html: str, numbers: dict[str, int], bac
 
 def fill_document(html: str, page: PageCitations, numbers: dict[str, int], anchor_prefix: str) -> str:
     """The page's tokens as superscripts with the document-wide numbers (after ``number_document``)."""
-    return _HIDDEN_INLINE_RE.sub(lambda m: _superscript(page.groups[int(m.group(1))], f"{anchor_prefix}cite-{int(m.group(1)) + 1}",
-                                                 numbers), html)
+    def superscript(m: re.Match) -> str:
+        i = int(m.group(1))
+        return _superscript(page.groups[i], f"{anchor_prefix}cite-{i + 1}", numbers)
+
+    return _HIDDEN_INLINE_RE.sub(superscript, html)
 
 
 def _link(key: str, n: int) -> str:
