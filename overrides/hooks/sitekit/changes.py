@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-
 from sitekit.contract import FRONT_MATTER
 from sitekit.datafiles import parse_text
 from sitekit.errors import SiteError
