@@ -13,7 +13,7 @@ import shutil
 
 import pytest
 
-from sitekit.themehtml import inline_script_hashes
+from sitekit.themehtml import CSP_PLACEHOLDER, content_security_policy, inline_script_hashes
 from test_browser import Watch, base_url, browser, serve, tab  # noqa: F401  (fixtures)
 
 POLICY = re.compile(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">')
@@ -31,6 +31,17 @@ def test_every_page_has_a_policy_listing_its_inline_scripts(site):
         assert "unsafe-inline" not in rules["script-src"] and "unsafe-eval" not in rules["script-src"], path
         assert inline_script_hashes(html) <= set(rules["script-src"].split()), path
         assert html.index("Content-Security-Policy") < html.index("</head>"), path
+
+
+def test_only_the_themes_inline_scripts_are_allowed_never_one_in_the_content():
+    theme_script, planted = "<script>theme()</script>", "<script>planted()</script>"
+    page = (f'<meta content="script-src {CSP_PLACEHOLDER}">{theme_script}<article class="md-content__inner md-typeset">'
+            f"<article>{planted}</article>{planted}</article>{theme_script.replace('theme', 'footer')}")
+    policy = content_security_policy(page, {"'sha256-instant'"})
+    allowed = set(re.search(r'script-src ([^"]+)', policy).group(1).split())
+    assert allowed == inline_script_hashes(theme_script + "<script>footer()</script>") | {"'sha256-instant'"}
+    assert not inline_script_hashes(planted) & allowed  # (the author's nested article stays content)
+    assert content_security_policy(page, allow_any_inline=True).count("'unsafe-inline'") == 1  # mkdocs serve
 
 
 def test_instant_navigation_works_under_the_policy(tab, base_url):  # noqa: F811

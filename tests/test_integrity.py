@@ -330,6 +330,11 @@ def test_no_hand_written_h1_or_references(tiny):
     assert re.search(r"docs/index\.md:16: do not write a References section", build.output)
 
 
+def test_no_script_in_a_page(tiny):
+    build = tiny({"index.md": page("Text.\n\n<script>document.title = 'x'</script>\n")})
+    fails_with(build, r"docs/index\.md:16: do not write <script> in a page")
+
+
 def test_unknown_generator_fails(tiny):
     fails_with(tiny({"index.md": page("<!-- generate: no-such-thing -->\n")}), r"docs/index\.md:14: unknown generator 'no-such-thing'")
 

@@ -223,6 +223,12 @@ def test_contract_ignores_headings_in_code():
     assert contract.check_page(GOOD_META, body, "p.md", 6) == []
 
 
+def test_contract_rejects_a_script_in_a_page_but_not_in_code():
+    body = POINTS + "\nText <SCRIPT>alert(1)</SCRIPT>\n\n```html\n<script>shown()</script>\n```\n"
+    errors = contract.check_page(GOOD_META, body, "p.md", 6)
+    assert [(e.line, e.message.split(":")[0]) for e in errors] == [(6 + 10, "do not write <script> in a page")]
+
+
 # --- nav --------------------------------------------------------------------
 
 def test_nav_sections(tmp_path: Path):

@@ -8,7 +8,9 @@ plain words, how fresh it is and where its sources are. So every page has:
 * as its first block, a ``!!! abstract "Key points"`` admonition holding a
   list of 3-5 plain sentences (no citations: the body carries them);
 * no hand-written H1 (the title comes from front matter) and no hand-written
-  "References" section (the build appends it, so a page always ends with it).
+  "References" section (the build appends it, so a page always ends with it);
+* no ``<script>``: the Content-Security-Policy never lets a script in a page's
+  content run (``sitekit.themehtml``), so one would fail silently in the browser.
 
 The disclaimer, urgent-help notice and review dates are added by the theme
 (``overrides/main.html``), written once for every page.
@@ -86,7 +88,7 @@ def key_points(body: str) -> tuple[list[str], int]:
 
 
 def check_body(body: str, path: str, offset: int) -> list[SiteError]:
-    """Key points first, 3-5 sentences; no H1; no hand-written References."""
+    """Key points first, 3-5 sentences; no H1; no hand-written References; no scripts."""
     errors = []
     points, start = key_points(body)
     first_line = offset + len(body[: len(body) - len(body.lstrip())].split("\n"))
@@ -111,6 +113,10 @@ def check_body(body: str, path: str, offset: int) -> list[SiteError]:
             errors.append(SiteError(path, line, "do not write an H1: the page title comes from front matter"))
         if re.fullmatch(r"(?i)references|bibliography", m.group(2).split("{")[0].strip()):
             errors.append(SiteError(path, line, "do not write a References section: the build appends one"))
+    for m in re.finditer(r"(?i)<script\b", body):
+        if m.start() not in protected:
+            errors.append(SiteError(path, line_of(body, m.start()) + offset, "do not write <script> in a page: the "
+                                    "site's Content-Security-Policy runs only the theme's scripts"))
     return errors
 
 
