@@ -12,9 +12,15 @@ reason. This script adds only the two things lychee cannot do by itself:
 * Without a network lychee reports every URL as broken, hundreds of "host not found". The script first
   opens one connection to doi.org:443 (or to the proxy named by HTTPS_PROXY/ALL_PROXY, which lychee
   would use); if that fails it says so in one message and checks nothing.
+* lychee retries a timeout or a refused connection, but a server error (500, 502, 503, 504) is final at
+  once (lychee 0.24 retries no status but 429), and a 503 is most often a server busy for a moment. So
+  when some link fails, the script runs lychee once more after ``--recheck-after`` seconds (30): the
+  successes come from lychee's cache, so only the failures are asked again, and that second report
+  (and exit status) is the result. Without the cache (``--cache=false``) nothing is asked twice.
 
 Usage:
-    scripts/check_external_links.py [--site-dir site] [--no-site] [--bib references.bib] [LYCHEE OPTION...]
+    scripts/check_external_links.py [--site-dir site] [--no-site] [--bib references.bib]
+                                    [--recheck-after SECONDS] [--no-recheck] [LYCHEE OPTION...]
 
 Any option it does not know goes to lychee, e.g. ``--output links.md`` (the weekly CI), ``-v``,
 ``--format json``, ``--cache=false``. It runs lychee in the current directory, where lychee finds
@@ -32,6 +38,8 @@ import re
 import socket
 import subprocess
 import sys
+import time
+import tomllib
 import urllib.parse
 from pathlib import Path
 
@@ -45,6 +53,7 @@ LYCHEE = Path(sys.executable).parent / "lychee"
 BIB_URLS = Path(".cache/links/references.bib.txt")
 PROBE = "doi.org:443"  # the host with the most links (every reference's DOI)
 BAD_INPUT, NO_NETWORK = 3, 4
+BROKEN = 2  # lychee's exit status when some link failed
 _TEX_ESCAPE = re.compile(r"\\([_%&#$])")  # \_ in a BibTeX URL is _ in the URL
 
 
@@ -94,6 +103,14 @@ def network_problem(target: str, timeout: float = 5.0) -> str | None:
         return f"cannot connect to {target} ({exc.strerror or exc})"
 
 
+def uses_cache(config: Path, lychee_options: list[str]) -> bool:
+    """Whether lychee keeps its cache of successes: the configuration's ``cache``, unless an option says."""
+    for option in reversed(lychee_options):
+        if option in ("--cache", "--cache=true", "--cache=false"):
+            return option != "--cache=false"
+    return bool(tomllib.loads(config.read_text(encoding="utf-8")).get("cache", False))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], allow_abbrev=False,
                                      epilog="Other options are passed to lychee.")
@@ -102,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bib", type=Path, default=Path("references.bib"), help="default: references.bib")
     parser.add_argument("--config", type=Path, default=ROOT / ".lychee.toml", help=argparse.SUPPRESS)
     parser.add_argument("--probe", default=None, metavar="HOST:PORT", help=argparse.SUPPRESS)  # tests
+    parser.add_argument("--recheck-after", type=float, default=30.0, metavar="SECONDS",
+                        help="when a link fails, ask the failures again once after this many seconds (default 30)")
+    parser.add_argument("--no-recheck", action="store_true", help="report the first answers (no second run)")
     args, lychee_options = parser.parse_known_args(argv)
 
     inputs = []
@@ -127,6 +147,16 @@ def main(argv: list[str] | None = None) -> int:
     command = [str(LYCHEE), "--config", str(args.config), "--scheme", "https", "--scheme", "http",
                "--root-dir", str(root_dir), *lychee_options, "--", *inputs]
     print(f"lychee: {' and '.join(inputs)} ({args.config.name}, .lycheeignore)", file=sys.stderr, flush=True)
+    status = _lychee(command)
+    if status == BROKEN and not args.no_recheck and uses_cache(args.config, lychee_options):
+        print(f"lychee: some links failed; asking them again in {args.recheck_after:g} s (a server error is often "
+              "brief; the links that worked come from the cache)", file=sys.stderr, flush=True)
+        time.sleep(args.recheck_after)
+        status = _lychee(command)
+    return status
+
+
+def _lychee(command: list[str]) -> int:
     return subprocess.run(command, env={**os.environ, "RUST_BACKTRACE": "0"}, check=False).returncode
 
 

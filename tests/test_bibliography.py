@@ -59,15 +59,6 @@ def test_an_uncited_entry_fails_the_build(tiny):
     assert "smith2020ketamine' is not cited" not in build.output
 
 
-def test_link_targets_for_the_external_link_check():
-    targets = bibfile.link_targets(bibfile.read(GOOD_BIB))
-    assert ("https://doi.org/10.1000/test.1", 8, "smith2020ketamine", "doi") in targets
-    assert ("https://pubmed.ncbi.nlm.nih.gov/123456/", 11, "smith2020ketamine", "verified") in targets
-    assert {f for *_, f in targets} == {"doi", "url", "verified"}
-    real = bibfile.link_targets(bibfile.read_file(ROOT / "references.bib", "references.bib"))
-    assert len(real) >= 200 and all(url.startswith(("http://", "https://")) for url, *_ in real)
-
-
 def test_verified_must_be_a_canonical_record():
     text = GOOD_BIB + entry("lee2020bad", verified="https://www.researchgate.net/publication/1_Bad_things")
     errors = [str(e) for e in bibfile.check(bibfile.read(text))]

@@ -172,10 +172,10 @@ ROUTES = {
     "/ok": ("success_map", 200, 2),  # once itself, once as the target of /moved
     "/moved": ("success_map", 200, 1),  # 301 followed to /ok
     "/gone": ("error_map", 404, 1),  # a 4xx is final: never asked again in the same run
-    "/error": ("error_map", 500, 1),  # lychee 0.24 reports a 5xx at once (no retry in the same run)
+    "/error": ("error_map", 500, 1),  # lychee 0.24 reports a 5xx at once (the script asks again, with the cache)
     "/loop": ("error_map", 302, 1 + CONFIG["max_redirects"]),  # gives up after max_redirects hops
     "/hang": ("timeout_map", None, 1 + CONFIG["max_retries"]),  # a timeout is retried max_retries times
-    "/flaky": ("error_map", 503, 1),  # 503 then 200: the 503 is reported; the next run asks again
+    "/flaky": ("error_map", 503, 1),  # 503 then 200: without the cache (as here) nothing is asked twice
     "/ratelimited": ("success_map", 429, 1),  # 429 is accepted (rate-limited is not broken)
     "/nohead": ("success_map", 200, 1),  # lychee asks with GET, so a server refusing HEAD is fine
 }
@@ -231,13 +231,13 @@ def test_cache_keeps_successes_for_max_cache_age_and_rechecks_failures(server, t
     make_inputs(tmp_path, [server.url(p) for p in paths])
     hits = lambda: [server.hits[p] for p in paths]  # noqa: E731
 
-    first = run_links(tmp_path, probe=server.address)
+    first = run_links(tmp_path, "--no-recheck", probe=server.address)
     assert first.returncode == 2 and hits() == [1, 1, 1, 1], first.stdout + first.stderr
     cache = tmp_path / ".lycheecache"
     rows = [line.split(",") for line in cache.read_text(encoding="utf-8").splitlines()]
     assert [(url, status) for url, status, _ in rows] == [(server.url("/ok?cache"), "200")]  # not 404/503/429
 
-    second = run_links(tmp_path, probe=server.address)  # /ok from the cache; the rest asked again
+    second = run_links(tmp_path, "--no-recheck", probe=server.address)  # /ok from the cache; the rest asked again
     assert hits() == [1, 2, 2, 2], second.stdout + second.stderr
     assert second.returncode == 2  # /gone still broken; /flaky recovered (its first answer was a 503)
     assert f"<{server.url('/flaky?cache')}>" not in second.stdout and f"<{server.url('/gone?cache')}>" in second.stdout
@@ -246,8 +246,33 @@ def test_cache_keeps_successes_for_max_cache_age_and_rechecks_failures(server, t
     for age, expected in ((max_age - 3600, 0), (max_age + 3600, 1)):  # just younger, just older than max age
         before = server.hits["/ok?cache"]
         cache.write_text(f"{server.url('/ok?cache')},200,{int(time.time()) - age}\n", encoding="utf-8")
-        run_links(tmp_path, probe=server.address)
+        run_links(tmp_path, "--no-recheck", probe=server.address)
         assert server.hits["/ok?cache"] - before == expected, age
+
+
+def test_failures_are_asked_again_once_after_a_wait_and_the_second_answer_counts(server, tmp_path):
+    paths = ["/ok?again", "/gone?again", "/error?again", "/flaky?again"]
+    make_inputs(tmp_path, [server.url(p) for p in paths])
+    started = time.monotonic()
+    proc = run_links(tmp_path, "--recheck-after", "1", "--output", "links.md", probe=server.address)
+    assert time.monotonic() - started >= 1
+    assert [server.hits[p] for p in paths] == [1, 2, 2, 2], dict(server.hits)  # /ok came from the cache
+    assert proc.returncode == 2 and "asking them again in 1 s" in proc.stderr, proc.stderr
+    report = (tmp_path / "links.md").read_text(encoding="utf-8")  # the second run's report
+    assert f"<{server.url('/gone?again')}>" in report and f"<{server.url('/error?again')}>" in report
+    assert server.url("/flaky?again") not in report  # 503, then 200 when asked again
+
+    make_inputs(tmp_path, [server.url("/flaky?alone")])
+    proc = run_links(tmp_path, "--recheck-after", "0", probe=server.address)
+    assert proc.returncode == 0 and server.hits["/flaky?alone"] == 2, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("options,expected", [
+    ([], True), (["--cache=false"], False), (["--cache=false", "--cache"], True), (["-v", "--cache=true"], True)])
+def test_failures_are_asked_again_only_when_lychee_keeps_its_cache(options, expected, tmp_path):
+    assert links.uses_cache(ROOT / ".lychee.toml", options) is expected  # (else everything would be asked twice)
+    (tmp_path / "off.toml").write_text("cache = false\n", encoding="utf-8")
+    assert links.uses_cache(tmp_path / "off.toml", []) is False
 
 
 def test_at_most_host_concurrency_requests_to_one_host(server, tmp_path):

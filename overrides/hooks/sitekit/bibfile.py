@@ -1,5 +1,5 @@
 """references.bib, read once into one model: checks, formatting, structured data, the printable edition
-and the link check all use it.
+and the link check (scripts/check_external_links.py) all use it.
 
 Why pybtex's own parser (subclassed only to keep line numbers and to collect every problem): the
 formatter is fed from this model, so whatever the build accepts, the formatter accepts. BibTeX's
@@ -122,7 +122,6 @@ PMID_RE = re.compile(r"^[1-9]\d{0,8}$")
 PMCID_RE = re.compile(r"^PMC\d+$")
 URL_RE = re.compile(r"^https?://[^\s{}\"\\<>]+$")
 YEAR_RE = re.compile(r"^\d{4}$")
-LINK_FIELDS = ("doi", "url", "verified")  # the fields the external link check reads
 
 # Fields that only this project reads, or that no reference style prints: not sent to the formatter,
 # so editing them never re-formats an entry.
@@ -394,18 +393,6 @@ def parse(text: str, path: str = "references.bib") -> list[Entry]:
     bib = read(text, path)
     raise_all(bib.errors)
     return list(bib.entries.values())
-
-
-def link_targets(bib: Bibliography) -> list[tuple[str, int, str, str]]:
-    """(URL, line, key, field) for every doi/url/verified address, for the external link check:
-    ``link_targets(read_file("references.bib"))``."""
-    out = []
-    for e in bib.entries.values():
-        for name in LINK_FIELDS:
-            value = e.get(name)
-            if value:
-                out.append((f"https://doi.org/{value}" if name == "doi" else value, e.line_of(name), e.key, name))
-    return out
 
 
 def to_bibtex(entry: Entry) -> str:
