@@ -68,5 +68,5 @@ def test_verified_must_be_a_canonical_record():
                       "https://www.accessdata.fda.gov/x", "https://www.ncbi.nlm.nih.gov/books/NBK1/",
                       "https://doi.org/10.1000/test.9", "https://www.gov.uk/x", "https://apps.who.int/x"):
         assert bibfile.check(bibfile.read(GOOD_BIB + entry("lee2020bad", verified=canonical))) == [], canonical
-    real = bibfile.read_file(ROOT / "references.bib", "references.bib")
+    real = bibfile.read((ROOT / "references.bib").read_text(encoding="utf-8"))
     assert [str(e) for e in bibfile.check(real) if "canonical record" in str(e)] == []

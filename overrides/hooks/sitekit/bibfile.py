@@ -353,15 +353,6 @@ def read(text: str, path: str = "references.bib") -> Bibliography:
     return Bibliography(path, entries, errors)
 
 
-def read_file(path, display: str | None = None) -> Bibliography:
-    """A .bib file from disk, read once (a file that is not UTF-8 is its one error)."""
-    display = display or str(path)
-    try:
-        return read(decode(Path(path).read_bytes(), display), display)
-    except SiteError as exc:
-        return Bibliography(display, {}, [exc])
-
-
 # What a cached read depends on besides the file itself: this module's rules and pybtex's parser.
 READER_VERSION = hashlib.sha256(Path(__file__).read_bytes() + metadata.version("pybtex").encode()).hexdigest()
 
