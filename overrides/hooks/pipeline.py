@@ -5,7 +5,7 @@ structured data, valid theme HTML, the printable edition) can be read in one pla
 ``sitekit.mkbuild.SiteBuild``, with its state on one object instead of module globals passed
 between hook files and ordered by priority numbers. MkDocs loads a hook module once per process,
 so the one ``SiteBuild`` below lives across `mkdocs serve` rebuilds (its caches with it). The logic
-stays in plain ``sitekit`` functions, portable to another engine.
+stays in plain ``sitekit`` functions, portable to another site generator.
 """
 
 from sitekit.mkbuild import SiteBuild

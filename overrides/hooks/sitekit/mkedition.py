@@ -1,6 +1,6 @@
 """MkDocs side of the printable edition: turn the build's pages and navigation into
 ``sitekit.edition`` values, and write the document. Kept apart from ``edition`` so
-that module stays plain (HTML strings in, HTML out) and could serve another engine.
+that module stays plain (HTML strings in, HTML out) and could serve another site generator.
 """
 
 from __future__ import annotations
