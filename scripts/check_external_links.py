@@ -3,7 +3,7 @@
 
 lychee does the checking: cache, retries, per-host limits, accepted statuses, the DOI remap and the
 Markdown report are set in .lychee.toml, and the URLs it skips are in .lycheeignore, each with its
-reason. This script adds only the two things lychee cannot do by itself:
+reason. This script adds only the three things lychee cannot do by itself:
 
 * references.bib holds DOIs, not links, and lychee does not read BibTeX. The script writes
   .cache/links/references.bib.txt, whose line N holds the URLs of references.bib's line N (a ``doi``
@@ -16,7 +16,8 @@ reason. This script adds only the two things lychee cannot do by itself:
   once (lychee 0.24 retries no status but 429), and a 503 is most often a server busy for a moment. So
   when some link fails, the script runs lychee once more after ``--recheck-after`` seconds (30): the
   successes come from lychee's cache, so only the failures are asked again, and that second report
-  (and exit status) is the result. Without the cache (``--cache=false``) nothing is asked twice.
+  (and exit status) is the result; the first report is not shown. Without the cache
+  (``--cache=false``) nothing is asked twice.
 
 Usage:
     scripts/check_external_links.py [--site-dir site] [--no-site] [--bib references.bib]
@@ -147,17 +148,20 @@ def main(argv: list[str] | None = None) -> int:
     command = [str(LYCHEE), "--config", str(args.config), "--scheme", "https", "--scheme", "http",
                "--root-dir", str(root_dir), *lychee_options, "--", *inputs]
     print(f"lychee: {' and '.join(inputs)} ({args.config.name}, .lycheeignore)", file=sys.stderr, flush=True)
-    status = _lychee(command)
-    if status == BROKEN and not args.no_recheck and uses_cache(args.config, lychee_options):
-        print(f"lychee: some links failed; asking them again in {args.recheck_after:g} s (a server error is often "
-              "brief; the links that worked come from the cache)", file=sys.stderr, flush=True)
-        time.sleep(args.recheck_after)
-        status = _lychee(command)
-    return status
+    recheck = not args.no_recheck and uses_cache(args.config, lychee_options)
+    first = _lychee(command, capture=recheck)  # (a report that is checked again is not shown)
+    if first.returncode != BROKEN or not recheck:
+        sys.stdout.write(first.stdout or "")
+        return first.returncode
+    print(f"lychee: some links failed; asking them again in {args.recheck_after:g} s (a server error is often "
+          "brief; the links that worked come from the cache)", file=sys.stderr, flush=True)
+    time.sleep(args.recheck_after)
+    return _lychee(command).returncode
 
 
-def _lychee(command: list[str]) -> int:
-    return subprocess.run(command, env={**os.environ, "RUST_BACKTRACE": "0"}, check=False).returncode
+def _lychee(command: list[str], capture: bool = False) -> subprocess.CompletedProcess:
+    return subprocess.run(command, env={**os.environ, "RUST_BACKTRACE": "0"}, check=False, text=True,
+                          stdout=subprocess.PIPE if capture else None)
 
 
 def _fail(message: str, status: int) -> int:

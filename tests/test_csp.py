@@ -13,7 +13,7 @@ import shutil
 
 import pytest
 
-from sitekit.themehtml import CSP_PLACEHOLDER, content_security_policy, inline_script_hashes
+from sitekit.themehtml import CSP_PLACEHOLDER, content_security_policy, content_span, inline_script_hashes
 from test_browser import Watch, base_url, browser, serve, tab  # noqa: F401  (fixtures)
 
 POLICY = re.compile(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">')
@@ -30,6 +30,7 @@ def test_every_page_has_a_policy_listing_its_inline_scripts(site):
         assert rules["default-src"] == "'self'" and rules["object-src"] == "'none'", path
         assert "unsafe-inline" not in rules["script-src"] and "unsafe-eval" not in rules["script-src"], path
         assert inline_script_hashes(html) <= set(rules["script-src"].split()), path
+        assert content_span(html) != (0, 0), path  # the theme's content wrapper is found on every page
         assert html.index("Content-Security-Policy") < html.index("</head>"), path
 
 

@@ -265,6 +265,8 @@ def test_failures_are_asked_again_once_after_a_wait_and_the_second_answer_counts
     make_inputs(tmp_path, [server.url("/flaky?alone")])
     proc = run_links(tmp_path, "--recheck-after", "0", probe=server.address)
     assert proc.returncode == 0 and server.hits["/flaky?alone"] == 2, proc.stdout + proc.stderr
+    # One report, the second: the first (with the 503) is not shown.
+    assert proc.stdout.count("# Summary") == 1 and re.search(r"Errors\s*\|\s*0\s*\|", proc.stdout), proc.stdout
 
 
 @pytest.mark.parametrize("options,expected", [
